@@ -1,0 +1,139 @@
+"""What every API object has: credentials, one transport, a lifecycle, ``with_options``.
+
+Product classes (``CbResponseAPI``, ``CbProtectionAPI``, ``CBCloudAPI``) subclass :class:`BaseAPI`
+and add their resources. Constructing one reads the credentials (and raises
+``CredentialError`` at once when they are wrong) but touches no network: the connection pool opens
+on ``async with`` or on the first request.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any, ClassVar, TypeVar
+
+import httpx
+
+from cbasync._retry import RetryPolicy
+from cbasync._transport import Transport
+from cbasync.config import Credentials, Product, Secret, load_credentials
+
+_API = TypeVar("_API", bound="BaseAPI")
+
+__all__ = ["BaseAPI"]
+
+
+class BaseAPI:
+    """Base of the product API classes.
+
+    ``profile`` names the credential profile (``[default]`` otherwise); keyword arguments named
+    like the credential keys override the files and the environment. ``http_client=`` or
+    ``transport=`` replace the network (the test seam, e.g. ``httpx.ASGITransport(app=...)``).
+    """
+
+    product: ClassVar[Product]
+
+    def __init__(
+        self,
+        profile: str | None = None,
+        *,
+        url: str | None = None,
+        token: str | Secret | None = None,
+        org_key: str | None = None,
+        ssl_verify: bool | None = None,
+        ssl_verify_hostname: bool | None = None,
+        ssl_cert_file: str | os.PathLike[str] | None = None,
+        ssl_force_tls_1_2: bool | None = None,
+        proxy: str | None = None,
+        ignore_system_proxy: bool | None = None,
+        integration_name: str | None = None,
+        default_timeout: float | None = None,
+        credential_file: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
+        environ: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        max_retry_after: float | None = None,
+        max_connections: int | None = None,
+        retry_policy: RetryPolicy | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.credentials: Credentials = load_credentials(
+            self.product,
+            profile,
+            credential_file=credential_file,
+            environ=environ,
+            url=url,
+            token=token,
+            org_key=org_key,
+            ssl_verify=ssl_verify,
+            ssl_verify_hostname=ssl_verify_hostname,
+            ssl_cert_file=None if ssl_cert_file is None else os.fspath(ssl_cert_file),
+            ssl_force_tls_1_2=ssl_force_tls_1_2,
+            proxy=proxy,
+            ignore_system_proxy=ignore_system_proxy,
+            integration_name=integration_name,
+            default_timeout=default_timeout,
+        )
+        self.transport = Transport(
+            self.credentials,
+            http_client=http_client,
+            transport=transport,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_retry_after=max_retry_after,
+            max_connections=max_connections,
+            retry_policy=retry_policy,
+        )
+
+    @property
+    def url(self) -> str:
+        return self.credentials.url
+
+    @property
+    def is_closed(self) -> bool:
+        return self.transport.is_closed
+
+    def with_options(
+        self: _API,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> _API:
+        """A copy with other per-call defaults that shares this object's connection pool,
+        caches and limits: ``await api.with_options(timeout=5).get(...)``.
+
+        The copy has no lifecycle of its own: close the original.
+        """
+        clone = copy.copy(self)
+        clone.transport = self.transport.with_options(timeout=timeout, max_retries=max_retries)
+        return clone
+
+    async def __aenter__(self: _API) -> _API:
+        await self.transport.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool; the object cannot be used afterwards."""
+        await self.transport.aclose()
+
+    def __repr__(self) -> str:
+        state = self.transport.state
+        extra = f", org_key={self.credentials.org_key!r}" if self.credentials.org_key else ""
+        return (
+            f"<{type(self).__name__} url={self.url!r}, profile={self.credentials.profile!r}"
+            f"{extra} ({state})>"
+        )
+
+    def __getstate__(self) -> Any:
+        raise TypeError(f"{type(self).__name__} holds a connection pool and cannot be pickled")

@@ -1,0 +1,177 @@
+"""Retry policy: what is retried, how long to wait, and how much retrying a client may do.
+
+The policy is data, not a loop: :class:`RetryPolicy` decides per failure, :class:`RetryBudget` caps
+the retries of all tasks of one client together, and :class:`RateLimitGate` holds every request of
+a client back while the server's ``Retry-After`` runs. The one retry loop is in ``_transport.py``
+and is driven by tenacity with these pieces.
+
+What is retried (``R`` = retried, ``-`` = raised at once)::
+
+    failure                                   GET/HEAD/PUT/DELETE   POST/PATCH
+    connect error, connect or pool timeout          R                   R      never reached the server
+    429 Too Many Requests                           R                   R      refused before handling
+    read timeout, reset or broken response          R                   -      may have been handled
+    502 / 503 / 504                                 R                   -      may have been handled
+    any other status or error                       -                   -
+
+A POST that creates a search job or a Live Response session therefore never runs twice; a caller
+that knows a POST is a read (a cloud ``_search``) passes ``idempotent=True``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import logging
+import math
+import random
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+import anyio
+
+__all__ = [
+    "Failure",
+    "RateLimitGate",
+    "RetryBudget",
+    "RetryPolicy",
+    "parse_retry_after",
+]
+
+logger = logging.getLogger("cbasync.retry")
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+class Failure(enum.Enum):
+    """How an attempt failed, as far as retrying is concerned."""
+
+    NOT_SENT = "the request never reached the server"
+    RATE_LIMITED = "the server's rate limiter refused the request"
+    MAYBE_HANDLED = "the request may have reached the server"
+    FINAL = "not retryable"
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryPolicy:
+    """Per-client retry settings; :meth:`should_retry` is the whole decision table."""
+
+    #: Retries after the first attempt (so at most ``max_retries + 1`` requests).
+    max_retries: int = 3
+    #: Full-jitter exponential backoff: the n-th retry waits uniform(0, min(cap, base * 2**n)).
+    backoff_base: float = 0.5
+    backoff_max: float = 8.0
+    #: Longest ``Retry-After`` the client waits out; a longer one raises ``RateLimitError``.
+    #: One minute keeps a notebook responsive while covering the cloud's usual short blocks.
+    max_retry_after: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        if not (self.backoff_base >= 0 and self.backoff_max >= 0 and self.max_retry_after >= 0):
+            raise ValueError("backoff and retry-after limits must be >= 0")
+
+    def should_retry(
+        self, method: str, failure: Failure, *, idempotent: bool | None = None
+    ) -> bool:
+        if failure in (Failure.NOT_SENT, Failure.RATE_LIMITED):
+            return True
+        if failure is Failure.MAYBE_HANDLED:
+            return idempotent if idempotent is not None else method.upper() in IDEMPOTENT_METHODS
+        return False
+
+    def backoff(self, retry_number: int, rng: random.Random | None = None) -> float:
+        """Seconds to wait before retry ``retry_number`` (1-based), with full jitter."""
+        ceiling = min(self.backoff_max, self.backoff_base * 2 ** (retry_number - 1))
+        return (rng or _rng).uniform(0, ceiling)
+
+
+# Jitter needs no cryptographic randomness.
+_rng = random.Random()  # noqa: S311
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header, or ``None`` when it says nothing usable.
+
+    Accepts delta-seconds (also fractional, which some gateways send) and HTTP dates. A date in
+    the past means 0. Negative, NaN and unparsable values give ``None`` (the caller falls back to
+    its own backoff); ``inf`` and far-future values come back as they are, and the caller's clamp
+    turns them into an error.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        pass
+    else:
+        if math.isnan(seconds) or seconds < 0:
+            return None
+        return seconds
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT; a naive parse means "-0000".
+        when = when.replace(tzinfo=timezone.utc)
+    current = now or datetime.now(timezone.utc)
+    return max(0.0, (when - current).total_seconds())
+
+
+class RetryBudget:
+    """A token bucket shared by every task of one client, so a failing server is not hammered.
+
+    A retry costs ``retry_cost`` tokens (``timeout_cost`` after a timeout, which ties up the
+    server longest); every success refunds one. With the defaults a client that sees nothing
+    but failures stops retrying after 20 retries, and earns retries back as requests succeed.
+    """
+
+    def __init__(
+        self, capacity: float = 100, retry_cost: float = 5, timeout_cost: float = 10
+    ) -> None:
+        self.capacity = capacity
+        self.retry_cost = retry_cost
+        self.timeout_cost = timeout_cost
+        self._tokens = capacity
+
+    @property
+    def tokens(self) -> float:
+        return self._tokens
+
+    def try_spend(self, *, timeout: bool = False) -> bool:
+        cost = self.timeout_cost if timeout else self.retry_cost
+        if self._tokens < cost:
+            return False
+        self._tokens -= cost
+        return True
+
+    def refund(self) -> None:
+        self._tokens = min(self.capacity, self._tokens + 1)
+
+
+class RateLimitGate:
+    """Holds back every request of a client until the server's ``Retry-After`` has passed.
+
+    The cloud extends a block for every request sent during it (wire-protocol §1.5), so once one
+    task sees a 429 no task may send until the block is over.
+    """
+
+    def __init__(self) -> None:
+        self._open_at = -math.inf
+
+    @property
+    def closed_for(self) -> float:
+        """Seconds until the gate opens (0 when open)."""
+        return max(0.0, self._open_at - anyio.current_time())
+
+    def close_for(self, seconds: float) -> None:
+        self._open_at = max(self._open_at, anyio.current_time() + seconds)
+
+    async def wait(self) -> None:
+        # A sleep to a deadline rather than an Event: the deadline is all the state there is,
+        # and another task may extend it while this one sleeps, hence the loop.
+        while (delay := self._open_at - anyio.current_time()) > 0:  # noqa: ASYNC110
+            await anyio.sleep(delay)

@@ -1,0 +1,5 @@
+"""EDR on-prem (formerly CB Response)."""
+
+from cbasync.response.api import CbResponseAPI
+
+__all__ = ["CbResponseAPI"]
