@@ -1,0 +1,304 @@
+"""The emulator's ASGI application: authentication, latency and faults, counters, route modules.
+
+:func:`create_app` builds an :class:`EmulatorApp`, an ASGI callable that wraps a Starlette router.
+For every HTTP request it
+
+1. skips steps 2-4 for the emulator's own control routes (``/__emulator__/...``);
+2. asks the :class:`~cbasync.testing.faults.FaultInjector` what to do and waits the latency on the
+   state's clock; answers 429 (with ``Retry-After``), a 5xx, or resets the connection if told to;
+3. checks ``X-Auth-Token`` against the configured tokens (401 otherwise);
+4. routes the request and counts it under ``"METHOD /route/template"`` and its status.
+
+**Route-module contract.** Every module in ``cbasync.testing.routes`` whose name does not start
+with an underscore is imported and must expose::
+
+    def routes(state: EmulatorState) -> list[starlette.routing.BaseRoute]
+
+Modules are mounted in name order after the fixed ones in ``CORE_ROUTE_MODULES``; a module that
+fails to import fails the app (a half-installed emulator must not pass for a working one). Routes
+raise :class:`~cbasync.testing.routes._common.HttpError` for error answers; a
+:class:`~cbasync.testing.query.QueryError` that escapes a handler becomes EDR's 400
+``query_malformed_syntax``.
+
+**Connection resets.** In process (``httpx.ASGITransport``) a reset is raised as
+``httpx.ReadError`` — exactly what an httpx client sees when a real peer resets the connection.
+The loopback server (``cbasync.testing.server``) installs the ASGI extension
+``"cbasync.connection_reset"`` and aborts the TCP connection instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import Message, Receive, Scope, Send
+
+from cbasync.testing._clock import Clock
+from cbasync.testing.config import EmulatorConfig
+from cbasync.testing.counters import Counters
+from cbasync.testing.query import QueryError
+from cbasync.testing.routes._common import HttpError, json_response, query_error
+from cbasync.testing.state import EmulatorState
+
+__all__ = [
+    "CONNECTION_RESET_EXTENSION",
+    "CONTROL_PREFIX",
+    "CORE_ROUTE_MODULES",
+    "EmulatorApp",
+    "create_app",
+    "route_module_names",
+]
+
+CONTROL_PREFIX = "/__emulator__"
+CONNECTION_RESET_EXTENSION = "cbasync.connection_reset"
+# Mounted first, in this order; every other public module of cbasync.testing.routes follows.
+CORE_ROUTE_MODULES: tuple[str, ...] = ("edr", "protection")
+_ROUTES_PACKAGE = "cbasync.testing.routes"
+
+RouteFactory = Callable[[EmulatorState], Sequence[BaseRoute]]
+
+
+def route_module_names() -> list[str]:
+    """The route modules the app mounts, in mounting order."""
+    package = importlib.import_module(_ROUTES_PACKAGE)
+    found = sorted(
+        info.name
+        for info in pkgutil.iter_modules(package.__path__)
+        if not info.name.startswith("_")
+    )
+    core = [name for name in CORE_ROUTE_MODULES if name in found]
+    return core + [name for name in found if name not in core]
+
+
+def _load_routes(state: EmulatorState, names: Sequence[str]) -> list[BaseRoute]:
+    routes: list[BaseRoute] = []
+    for name in names:
+        module = importlib.import_module(f"{_ROUTES_PACKAGE}.{name}")
+        factory: RouteFactory | None = getattr(module, "routes", None)
+        if factory is None or not callable(factory):
+            raise TypeError(f"route module {module.__name__} has no routes(state) function")
+        routes.extend(factory(state))
+    return routes
+
+
+class EmulatorApp:
+    """The ASGI app of one emulated installation. ``state`` is everything it knows."""
+
+    def __init__(
+        self,
+        state: EmulatorState,
+        *,
+        modules: Sequence[str] | None = None,
+        extra_routes: Sequence[RouteFactory] = (),
+    ) -> None:
+        self.state = state
+        names = route_module_names() if modules is None else list(modules)
+        self.route_modules: tuple[str, ...] = tuple(names)
+        routes: list[BaseRoute] = [
+            Route(f"{CONTROL_PREFIX}/counters", self._counters, methods=["GET", "DELETE"]),
+            Route(f"{CONTROL_PREFIX}/config", self._config, methods=["GET"]),
+            *_load_routes(state, names),
+        ]
+        for factory in extra_routes:
+            routes.extend(factory(state))
+        self.router = Starlette(
+            routes=routes,
+            exception_handlers={
+                HttpError: _http_error,
+                QueryError: _query_error,
+                HTTPException: _starlette_http_exception,
+            },
+        )
+        self._tokens = frozenset(t.encode("latin-1") for t in state.config.tokens)
+        self._exempt = tuple(state.config.fault_exempt_prefixes)
+
+    # Convenience views of the state.
+    @property
+    def config(self) -> EmulatorConfig:
+        return self.state.config
+
+    @property
+    def clock(self) -> Clock:
+        return self.state.clock
+
+    @property
+    def counters(self) -> Counters:
+        return self.state.counters
+
+    @property
+    def routes(self) -> list[BaseRoute]:
+        return list(self.router.routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.router(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path.startswith(self._exempt):
+            await self.router(scope, receive, send)
+            return
+        state = self.state
+        counters = state.counters
+        counters.request_started()
+        status = 500
+        started = False
+
+        async def counting_send(message: Message) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                started = True
+            await send(message)
+
+        try:
+            if state.faults.active:
+                handled = await self._faults(scope, counting_send)
+                if handled:
+                    return
+            if not self._authorized(scope):
+                counters.unauthorized += 1
+                await _send_json(
+                    counting_send,
+                    401,
+                    {
+                        "reason": "unauthorized",
+                        "message": "a valid X-Auth-Token header is required",
+                    },
+                )
+                return
+            await self.router(scope, receive, counting_send)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) if route is not None else None
+            key = f"{scope['method']} {template if template is not None else '<unmatched>'}"
+            counters.request_finished(key, status if started else 0)
+
+    def _authorized(self, scope: Scope) -> bool:
+        for name, value in scope["headers"]:
+            if name == b"x-auth-token":
+                return value in self._tokens
+        return False
+
+    def _client_key(self, scope: Scope) -> str:
+        if self.state.config.rate_limit_key == "token":
+            for name, value in scope["headers"]:
+                if name == b"x-auth-token":
+                    return "token:" + bytes(value).decode("latin-1")
+            return "token:"
+        client = scope.get("client")
+        return "ip:" + (str(client[0]) if client else "unknown")
+
+    async def _faults(self, scope: Scope, send: Send) -> bool:
+        """Apply the fault decision; True when it answered (or dropped) the request."""
+        state = self.state
+        decision = state.faults.decide(self._client_key(scope))
+        if decision.slow:
+            state.counters.fault("slow")
+        if decision.delay > 0:
+            await state.clock.sleep(decision.delay)
+        if decision.kind == "none":
+            return False
+        state.counters.fault(decision.kind)
+        if decision.kind == "reset":
+            reset = scope.get("extensions", {}).get(CONNECTION_RESET_EXTENSION)
+            if reset is not None:
+                await reset()
+                return True
+            raise httpx.ReadError("[Errno 104] Connection reset by peer (emulated fault)")
+        if decision.kind == "429":
+            await _send_json(
+                send,
+                429,
+                {"error_code": "TOO_MANY_REQUESTS", "message": "rate limit exceeded"},
+                headers=[(b"retry-after", str(decision.retry_after).encode())],
+            )
+            return True
+        await _send_json(
+            send,
+            decision.status,
+            {"reason": "server_error", "message": f"emulated transient {decision.status}"},
+        )
+        return True
+
+    # --- control routes --------------------------------------------------------------------------
+    async def _counters(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            self.state.counters.reset()
+            self.state.faults.clear()
+        return json_response(self.state.counters.snapshot())
+
+    async def _config(self, request: Request) -> Response:
+        c = self.state.config
+        return json_response(
+            {
+                "seed": c.seed,
+                "org_key": c.org_key,
+                "server_version": c.server_version,
+                "processes": c.processes,
+                "devices": c.devices,
+                "route_modules": list(self.route_modules),
+            }
+        )
+
+
+async def _send_json(
+    send: Send, status: int, body: Any, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    response = json_response(body, status)
+    raw_headers = list(response.raw_headers) + list(headers or [])
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HttpError)
+    return exc.response()
+
+
+async def _query_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, QueryError)
+    return query_error(exc).response()
+
+
+async def _starlette_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        body = {
+            "reason": "not_found",
+            "message": f"no route for {request.method} {request.url.path}",
+        }
+    elif exc.status_code == 405:
+        body = {
+            "reason": "method_not_allowed",
+            "message": f"{request.method} is not supported on {request.url.path}",
+        }
+    else:
+        body = {"reason": "error", "message": str(exc.detail)}
+    return json_response(body, exc.status_code, exc.headers)
+
+
+def create_app(
+    config: EmulatorConfig | None = None,
+    *,
+    clock: Clock | None = None,
+    state: EmulatorState | None = None,
+    modules: Sequence[str] | None = None,
+    extra_routes: Sequence[RouteFactory] = (),
+) -> EmulatorApp:
+    """Build the emulator. Pass a ``config`` and optionally a ``clock`` (e.g. a
+    :class:`~cbasync.testing.ManualClock`), or a ready ``state``; ``modules`` restricts the route
+    modules mounted (default: all of them); ``extra_routes`` are further route factories (same
+    contract as a route module's ``routes``), mounted after the modules."""
+    if state is None:
+        state = EmulatorState(config, clock=clock)
+    elif config is not None or clock is not None:
+        raise ValueError("pass either a state or a config/clock, not both")
+    return EmulatorApp(state, modules=modules, extra_routes=extra_routes)

@@ -1,0 +1,1 @@
+"""Generated datasets: every row is a pure function of (seed, index), plus in-memory overrides."""

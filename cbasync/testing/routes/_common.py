@@ -1,0 +1,312 @@
+"""Helpers every route module shares: JSON rendering, error bodies, paging, sorting, facets.
+
+Route modules stay thin: parse the request with these helpers, call a backend, render with
+:func:`json_response`. An error anywhere is raised as :class:`HttpError` and rendered by the app,
+so handlers never build error responses by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cbasync.testing.query import QueryError
+
+__all__ = [
+    "JSON_MEDIA_TYPE",
+    "HttpError",
+    "bool_param",
+    "cloud_error",
+    "cloud_page",
+    "dumps",
+    "edr_error",
+    "facet_entries",
+    "int_param",
+    "json_response",
+    "no_content",
+    "parse_sort",
+    "query_error",
+    "read_json",
+    "require_org",
+    "solr_page",
+    "sort_key_for",
+    "success",
+]
+
+JSON_MEDIA_TYPE = "application/json; charset=utf-8"
+
+_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def dumps(data: Any) -> bytes:
+    """Compact JSON bytes (the fastest stdlib path: one C encoder call, then UTF-8)."""
+    return _encoder.encode(data).encode("utf-8")
+
+
+def json_response(
+    data: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    """A JSON answer with ``Content-Type: application/json; charset=utf-8`` (as EDR sends)."""
+    return Response(dumps(data), status_code=status, headers=headers, media_type=JSON_MEDIA_TYPE)
+
+
+def no_content(status: int = 204) -> Response:
+    return Response(b"", status_code=status)
+
+
+def success() -> Response:
+    """EDR's usual write answer."""
+    return json_response({"result": "success"})
+
+
+class HttpError(Exception):
+    """An error answer; the app renders it. ``body`` is JSON-encoded unless it is bytes/str."""
+
+    def __init__(
+        self,
+        status: int,
+        body: Any,
+        *,
+        headers: Mapping[str, str] | None = None,
+        media_type: str = JSON_MEDIA_TYPE,
+    ) -> None:
+        super().__init__(status, body)
+        self.status = status
+        self.body = body
+        self.headers = dict(headers or {})
+        self.media_type = media_type
+
+    def response(self) -> Response:
+        if isinstance(self.body, bytes | str):
+            return Response(
+                self.body, status_code=self.status, headers=self.headers, media_type=self.media_type
+            )
+        return json_response(self.body, self.status, self.headers)
+
+
+def edr_error(status: int, reason: str, message: str | None = None) -> HttpError:
+    """An EDR-style error (``{"reason": ..., "message": ...}``)."""
+    body: dict[str, Any] = {"reason": reason}
+    if message is not None:
+        body["message"] = message
+    return HttpError(status, body)
+
+
+def query_error(exc: QueryError) -> HttpError:
+    """400 for a malformed query, as EDR answers (``reason: query_malformed_syntax``)."""
+    return HttpError(
+        400,
+        {
+            "reason": "query_malformed_syntax",
+            "message": str(exc),
+            "offset": exc.offset,
+        },
+    )
+
+
+def cloud_error(status: int, error_code: str, message: str, **extra: Any) -> HttpError:
+    """A Carbon Black Cloud error (``{"error_code", "message", "success": false}``)."""
+    return HttpError(
+        status, {"error_code": error_code, "message": message, "success": False, **extra}
+    )
+
+
+def require_org(request: Request, org_key: str) -> None:
+    """Refuse a cloud route whose ``{org_key}`` path segment is not the emulated org (403)."""
+    given = request.path_params.get("org_key")
+    if given != org_key:
+        raise cloud_error(403, "FORBIDDEN", f"API key has no access to org {given!r}")
+
+
+async def read_json(request: Request, *, required: bool = True) -> Any:
+    """The request body as JSON; 400 when it is not JSON (or empty and ``required``)."""
+    raw = await request.body()
+    if not raw.strip():
+        if required:
+            raise HttpError(
+                400, {"reason": "invalid_request", "message": "a JSON body is required"}
+            )
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise HttpError(
+            400, {"reason": "invalid_request", "message": f"malformed JSON body: {exc}"}
+        ) from None
+
+
+def int_param(
+    params: Mapping[str, str],
+    name: str,
+    default: int,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> int:
+    """An integer query parameter; 400 when it is not an integer or out of range."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise HttpError(
+            400, {"reason": "invalid_parameter", "message": f"{name} must be an integer: {raw!r}"}
+        ) from None
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise HttpError(
+            400,
+            {"reason": "invalid_parameter", "message": f"{name}={value} is out of range"},
+        )
+    return value
+
+
+def bool_param(params: Mapping[str, str], name: str, default: bool = False) -> bool:
+    """A boolean query parameter as EDR accepts it (``true``/``false``, ``1``/``0``)."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in ("true", "1", "yes", "on")
+
+
+def solr_page(
+    params: Mapping[str, str], *, default_rows: int = 10, max_rows: int = 10_000
+) -> tuple[int, int]:
+    """``(start, rows)`` of an EDR Solr search (0-based ``start``).
+
+    EDR refuses a window that reaches past ``max_rows`` (``maxRowsSolrReportQuery``, 10,000):
+    ``start + rows`` above it is a 400, so deep paging needs a narrower query.
+    """
+    start = int_param(params, "start", 0, minimum=0)
+    rows = int_param(params, "rows", default_rows, minimum=0)
+    if start + rows > max_rows and rows > 0:
+        raise HttpError(
+            400,
+            {
+                "reason": "search_window_too_large",
+                "message": f"start + rows = {start + rows} exceeds the limit of {max_rows} rows",
+            },
+        )
+    return start, rows
+
+
+def cloud_page(
+    body: Mapping[str, Any],
+    *,
+    default_rows: int = 10,
+    max_rows: int = 10_000,
+    one_based: bool = False,
+) -> tuple[int, int]:
+    """``(offset, rows)`` from a cloud search body (``start``/``rows``), as a 0-based offset.
+
+    ``one_based`` routes (alerts v6/v7) treat ``start: 1`` as the first row and ``0`` like 1.
+    Rows are capped at ``max_rows``; an offset past the 10,000-row window is refused (400).
+    """
+    try:
+        start = int(body.get("start", 1 if one_based else 0) or 0)
+        rows = int(body.get("rows", default_rows) if body.get("rows") is not None else default_rows)
+    except (TypeError, ValueError):
+        raise cloud_error(400, "INVALID_PARAMETER", "start and rows must be integers") from None
+    if start < 0 or rows < 0:
+        raise cloud_error(400, "INVALID_PARAMETER", "start and rows must be >= 0")
+    offset = max(start - 1, 0) if one_based else start
+    rows = min(rows, max_rows)
+    if offset + rows > max_rows:
+        raise cloud_error(
+            400,
+            "INVALID_PARAMETER",
+            f"start + rows exceeds the maximum of {max_rows} retrievable rows",
+        )
+    return offset, rows
+
+
+def parse_sort(spec: str | None, default: str) -> list[tuple[str, bool]]:
+    """EDR ``sort`` (``"last_update desc"``, ``"start asc, process_name desc"``) as
+    ``[(field, descending)]``. A field without a direction sorts ascending, as Solr does."""
+    text = (spec or "").strip() or default
+    out: list[tuple[str, bool]] = []
+    for part in text.split(","):
+        words = part.split()
+        if not words:
+            continue
+        if len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
+            raise HttpError(
+                400, {"reason": "invalid_sort", "message": f"cannot parse sort {part.strip()!r}"}
+            )
+        out.append((words[0], len(words) == 2 and words[1].lower() == "desc"))
+    return out
+
+
+class _Reversed:
+    """Wraps a sort key so ``sorted`` orders it descending inside a composite key."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __lt__(self, other: _Reversed) -> bool:
+        return bool(other.value < self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Reversed) and bool(self.value == other.value)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _normalise(value: Any) -> tuple[int, Any]:
+    # None sorts last ascending (Solr's sortMissingLast); mixed types compare by type rank.
+    if value is None:
+        return (3, 0)
+    if isinstance(value, bool):
+        return (0, int(value))
+    if isinstance(value, int | float):
+        return (0, value)
+    if isinstance(value, str):
+        return (1, value.lower())
+    return (2, str(value))
+
+
+def sort_key_for(
+    fields: Sequence[tuple[str, bool]], getter: Callable[[Any, str], Any]
+) -> Callable[[Any], tuple[Any, ...]]:
+    """A key function for ``sorted`` over items, from ``parse_sort`` output and a field getter."""
+
+    def key(item: Any) -> tuple[Any, ...]:
+        parts: list[Any] = []
+        for name, desc in fields:
+            v = _normalise(getter(item, name))
+            parts.append(_Reversed(v) if desc else v)
+        return tuple(parts)
+
+    return key
+
+
+def facet_entries(counts: Iterable[tuple[Any, int]], limit: int = 200) -> list[dict[str, Any]]:
+    """EDR facet results for one field from ``(value, count)`` pairs, top ``limit`` by count.
+
+    Each entry is ``{"name", "value", "percent", "ratio"}``: ``value`` the count, ``percent`` the
+    integer share of the largest count (count / max * 100), ``ratio`` the share of the sum as a
+    string with one decimal (count / sum * 100), as the EDR examples show.
+    """
+    pairs = [(name, n) for name, n in counts if n > 0]
+    total = sum(n for _, n in pairs)
+    pairs.sort(key=lambda p: (-p[1], str(p[0])))
+    pairs = pairs[:limit]
+    if not pairs:
+        return []
+    top = pairs[0][1]
+    return [
+        {
+            "name": str(name),
+            "value": n,
+            "percent": math.floor(n * 100 / top + 0.5),
+            "ratio": f"{n * 100 / total:.1f}",
+        }
+        for name, n in pairs
+    ]
