@@ -1,0 +1,665 @@
+# GENERATED from spec/protection.yaml by datamodel-code-generator==0.89.0 - DO NOT EDIT.
+# Change the spec (or CODEGEN_OPTIONS in noxfile.py) and run `nox -s codegen`, which runs:
+#     datamodel-codegen \
+#         --input=spec/protection.yaml \
+#         --output=cbasync/models/_generated/protection.py \
+#         --input-file-type=openapi \
+#         --openapi-scopes=schemas \
+#         --output-model-type=pydantic_v2.BaseModel \
+#         --target-python-version=3.10 \
+#         --target-pydantic-version=2 \
+#         --base-class=cbasync.models._base.CbModel \
+#         --output-datetime-class=datetime \
+#         --enum-field-as-literal=all \
+#         --use-annotated \
+#         --field-constraints \
+#         --use-schema-description \
+#         --use-field-description \
+#         --use-double-quotes \
+#         --use-standard-collections \
+#         --use-union-operator \
+#         --remove-special-field-name-prefix \
+#         --keep-model-order \
+#         --disable-timestamp \
+#         --formatters=builtin
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from cbasync.models._base import CbModel
+from pydantic import RootModel
+
+
+class AppTemplate(CbModel):
+    id: int | None = None
+    name: str | None = None
+
+
+class AppTemplateList(RootModel[list[AppTemplate]]):
+    root: list[AppTemplate]
+
+
+class ApprovalRequest(CbModel):
+    id: int | None = None
+    fileCatalogId: int | None = None
+    computerId: int | None = None
+    computerName: str | None = None
+    fileName: str | None = None
+    pathName: str | None = None
+    dateCreated: datetime | None = None
+    dateModified: datetime | None = None
+    status: int | None = None
+    resolution: int | None = None
+    requestorEmail: str | None = None
+    justification: str | None = None
+    resolutionComments: str | None = None
+
+
+class ApprovalRequestList(RootModel[list[ApprovalRequest]]):
+    root: list[ApprovalRequest]
+
+
+class Certificate(CbModel):
+    id: int | None = None
+    parentCertificateId: int | None = None
+    publisherId: int | None = None
+    thumbprint: str | None = None
+    thumbprintAlgorithm: str | None = None
+    subjectName: str | None = None
+    serialNumber: str | None = None
+    validFrom: datetime | None = None
+    validTo: datetime | None = None
+    description: str | None = None
+    dateCreated: datetime | None = None
+    dateModified: datetime | None = None
+    certificateGlobalState: int | None = None
+    certificateEffectiveState: int | None = None
+
+
+class CertificateList(RootModel[list[Certificate]]):
+    root: list[Certificate]
+
+
+class Computer(CbModel):
+    """
+    A computer running the App Control agent.
+    """
+
+    id: int | None = None
+    name: str | None = None
+    """
+    DOMAIN\\HOSTNAME.
+    """
+    computerTag: str | None = None
+    description: str | None = None
+    ipAddress: str | None = None
+    macAddress: str | None = None
+    users: str | None = None
+    policyId: int | None = None
+    previousPolicyId: int | None = None
+    policyName: str | None = None
+    automaticPolicy: bool | None = None
+    localApproval: bool | None = None
+    connected: bool | None = None
+    enforcementLevel: int | None = None
+    disconnectedEnforcementLevel: int | None = None
+    osShortName: str | None = None
+    osName: str | None = None
+    platformId: int | None = None
+    agentVersion: str | None = None
+    dateCreated: datetime | None = None
+    lastRegisterDate: datetime | None = None
+    lastPollDate: datetime | None = None
+    daysOffline: int | None = None
+    uninstalled: bool | None = None
+    deleted: bool | None = None
+    initializing: bool | None = None
+    isActive: bool | None = None
+    prioritized: bool | None = None
+    tamperProtectionActive: bool | None = None
+    CLIPassword: str | None = None
+    """
+    Set after a PUT with resetCLIPassword=true.
+    """
+    debugLevel: int | None = None
+    kernelDebugLevel: int | None = None
+    debugFlags: int | None = None
+    debugDuration: int | None = None
+    activeDebugLevel: int | None = None
+    activeKernelDebugLevel: int | None = None
+    activeDebugFlags: int | None = None
+    ccLevel: int | None = None
+    ccFlags: int | None = None
+    template: bool | None = None
+    templateComputerId: int | None = None
+    templateDate: datetime | None = None
+    policyStatus: str | None = None
+    policyStatusDetails: str | None = None
+    upgradeStatus: str | None = None
+    syncPercent: int | None = None
+    initPercent: int | None = None
+    processorCount: int | None = None
+    processorModel: str | None = None
+    machineModel: str | None = None
+    memorySize: int | None = None
+    virtualized: str | None = None
+    virtualPlatform: str | None = None
+    cbSensorId: int | None = None
+    cbSensorVersion: str | None = None
+
+
+class ComputerList(RootModel[list[Computer]]):
+    root: list[Computer]
+
+
+class Connector(CbModel):
+    id: int | None = None
+    name: str | None = None
+    enabled: bool | None = None
+    analysisName: str | None = None
+    analysisEnabled: bool | None = None
+    connectorVersion: str | None = None
+
+
+class ConnectorList(RootModel[list[Connector]]):
+    root: list[Connector]
+
+
+class CountResponse(CbModel):
+    """
+    Answer of a search with limit=-1, {"count": N}.
+    """
+
+    count: int
+
+
+class DriftReport(CbModel):
+    id: int | None = None
+    name: str | None = None
+    dateCreated: datetime | None = None
+
+
+class DriftReportContents(CbModel):
+    id: int | None = None
+    driftReportId: int | None = None
+    fileCatalogId: int | None = None
+    computerId: int | None = None
+
+
+class DriftReportContentsList(RootModel[list[DriftReportContents]]):
+    root: list[DriftReportContents]
+
+
+class DriftReportList(RootModel[list[DriftReport]]):
+    root: list[DriftReport]
+
+
+class Event(CbModel):
+    """
+    An agent or server event.
+    """
+
+    id: int | None = None
+    timestamp: datetime | None = None
+    receivedTimestamp: datetime | None = None
+    description: str | None = None
+    type: int | None = None
+    subtype: int | None = None
+    subtypeName: str | None = None
+    severity: int | None = None
+    computerId: int | None = None
+    computerName: str | None = None
+    ipAddress: str | None = None
+    policyId: int | None = None
+    policyName: str | None = None
+    fileCatalogId: int | None = None
+    fileName: str | None = None
+    pathName: str | None = None
+    processFileName: str | None = None
+    processPathName: str | None = None
+    userName: str | None = None
+    ruleName: str | None = None
+
+
+class EventList(RootModel[list[Event]]):
+    root: list[Event]
+
+
+class FileAnalysis(CbModel):
+    id: int | None = None
+    computerId: int | None = None
+    fileCatalogId: int | None = None
+    connectorId: int | None = None
+    analysisStatus: int | None = None
+    analysisResult: int | None = None
+    dateCreated: datetime | None = None
+    dateModified: datetime | None = None
+
+
+class FileAnalysisList(RootModel[list[FileAnalysis]]):
+    root: list[FileAnalysis]
+
+
+class FileCatalog(CbModel):
+    """
+    Global metadata of a file seen anywhere.
+    """
+
+    id: int | None = None
+    fileName: str | None = None
+    pathName: str | None = None
+    fileExtension: str | None = None
+    computerId: int | None = None
+    dateCreated: datetime | None = None
+    md5: str | None = None
+    sha1: str | None = None
+    sha256: str | None = None
+    sha256HashType: int | None = None
+    fileType: str | None = None
+    fileSize: int | None = None
+    productName: str | None = None
+    productVersion: str | None = None
+    company: str | None = None
+    publisherId: int | None = None
+    publisherName: str | None = None
+    publisherState: int | None = None
+    certificateId: int | None = None
+    certificateState: int | None = None
+    fileState: int | None = None
+    """
+    1 unapproved, 2 approved, 3 banned.
+    """
+    effectiveState: str | None = None
+    threat: int | None = None
+    trust: int | None = None
+    prevalent: bool | None = None
+    reputationAvailable: bool | None = None
+    approvedByReputation: bool | None = None
+
+
+class FileCatalogList(RootModel[list[FileCatalog]]):
+    root: list[FileCatalog]
+
+
+class FileInstance(CbModel):
+    """
+    A file on a computer (join computerId -> Computer).
+    """
+
+    id: int | None = None
+    computerId: int | None = None
+    fileCatalogId: int | None = None
+    fileInstanceGroupId: int | None = None
+    policyId: int | None = None
+    fileName: str | None = None
+    pathName: str | None = None
+    dateCreated: datetime | None = None
+    executed: bool | None = None
+    localState: int | None = None
+    """
+    1 unapproved, 2 approved, 3 banned.
+    """
+    detailedLocalState: int | None = None
+    detachedPublisherId: int | None = None
+    detachedCertificateId: int | None = None
+    topLevel: bool | None = None
+
+
+class FileInstanceDeleted(FileInstance):
+    """
+    A deleted file instance.
+    """
+
+
+class FileInstanceDeletedList(RootModel[list[FileInstanceDeleted]]):
+    root: list[FileInstanceDeleted]
+
+
+class FileInstanceGroup(CbModel):
+    """
+    A group of file instances (an installation).
+    """
+
+    id: int | None = None
+    computerId: int | None = None
+    fileCatalogId: int | None = None
+    policyId: int | None = None
+    dateCreated: datetime | None = None
+    userName: str | None = None
+    groupType: int | None = None
+
+
+class FileInstanceGroupList(RootModel[list[FileInstanceGroup]]):
+    root: list[FileInstanceGroup]
+
+
+class FileInstanceList(RootModel[list[FileInstance]]):
+    root: list[FileInstance]
+
+
+class FileRule(CbModel):
+    """
+    An approval or ban of a hash, globally or for policies.
+    """
+
+    id: int | None = None
+    fileCatalogId: int | None = None
+    name: str | None = None
+    description: str | None = None
+    fileState: int | None = None
+    """
+    1 unapproved, 2 approved, 3 banned.
+    """
+    hash: str | None = None
+    fileName: str | None = None
+    policyIds: str | None = None
+    """
+    Comma-separated policy ids; empty or 0 for global rules.
+    """
+    reportOnly: bool | None = None
+    reputationApprovalsEnabled: bool | None = None
+    forceInstaller: bool | None = None
+    forceNotInstaller: bool | None = None
+    platformFlags: int | None = None
+    sourceType: int | None = None
+    sourceId: int | None = None
+    dateCreated: datetime | None = None
+    createdBy: str | None = None
+    createdByUserId: int | None = None
+    dateModified: datetime | None = None
+    modifiedBy: str | None = None
+    modifiedByUserId: int | None = None
+    clVersion: int | None = None
+
+
+class FileRuleList(RootModel[list[FileRule]]):
+    root: list[FileRule]
+
+
+class FileUpload(CbModel):
+    id: int | None = None
+    computerId: int | None = None
+    fileCatalogId: int | None = None
+    fileName: str | None = None
+    pathName: str | None = None
+    uploadPath: str | None = None
+    uploadStatus: int | None = None
+    uploadedFileSize: int | None = None
+    dateCreated: datetime | None = None
+    dateModified: datetime | None = None
+
+
+class FileUploadList(RootModel[list[FileUpload]]):
+    root: list[FileUpload]
+
+
+class GrantedUserPolicyPermission(CbModel):
+    id: int | None = None
+    userId: int | None = None
+    policyId: int | None = None
+
+
+class GrantedUserPolicyPermissionList(RootModel[list[GrantedUserPolicyPermission]]):
+    root: list[GrantedUserPolicyPermission]
+
+
+class GroupedCount(CbModel):
+    """
+    One group of a search with group=<field>.
+    """
+
+    value: Any | None = None
+    """
+    The group's field value.
+    """
+    count: int | None = None
+
+
+class GroupedCountList(RootModel[list[GroupedCount]]):
+    root: list[GroupedCount]
+
+
+class InternalEvent(CbModel):
+    id: int | None = None
+    timestamp: datetime | None = None
+    description: str | None = None
+    type: int | None = None
+
+
+class InternalEventList(RootModel[list[InternalEvent]]):
+    root: list[InternalEvent]
+
+
+class MeteredExecution(CbModel):
+    id: int | None = None
+    computerId: int | None = None
+    fileCatalogId: int | None = None
+    timestamp: datetime | None = None
+    userName: str | None = None
+
+
+class MeteredExecutionList(RootModel[list[MeteredExecution]]):
+    root: list[MeteredExecution]
+
+
+class Notification(CbModel):
+    """
+    A notification (external analysis result posted by a connector).
+    """
+
+    id: int | None = None
+    connectorId: int | None = None
+    fileCatalogId: int | None = None
+    time: datetime | None = None
+    type: int | None = None
+    severity: int | None = None
+    analysisResult: int | None = None
+
+
+class NotificationList(RootModel[list[Notification]]):
+    root: list[Notification]
+
+
+class Notifier(CbModel):
+    id: int | None = None
+    name: str | None = None
+    enabled: bool | None = None
+
+
+class NotifierList(RootModel[list[Notifier]]):
+    root: list[Notifier]
+
+
+class PendingAnalysis(CbModel):
+    id: int | None = None
+    computerId: int | None = None
+    fileCatalogId: int | None = None
+    connectorId: int | None = None
+    analysisStatus: int | None = None
+    dateCreated: datetime | None = None
+
+
+class PendingAnalysisList(RootModel[list[PendingAnalysis]]):
+    root: list[PendingAnalysis]
+
+
+class Policy(CbModel):
+    """
+    A policy.
+    """
+
+    id: int | None = None
+    name: str | None = None
+    description: str | None = None
+    packageName: str | None = None
+    enforcementLevel: int | None = None
+    disconnectedEnforcementLevel: int | None = None
+    helpDeskUrl: str | None = None
+    imageUrl: str | None = None
+    dateCreated: datetime | None = None
+    createdByUserId: int | None = None
+    dateModified: datetime | None = None
+    modifiedByUserId: int | None = None
+    readOnly: bool | None = None
+    hidden: bool | None = None
+    automatic: bool | None = None
+    loadAgentInSafeMode: bool | None = None
+    reputationEnabled: bool | None = None
+    fileTrackingEnabled: bool | None = None
+    customLogo: bool | None = None
+    automaticApprovalsOnTransition: bool | None = None
+    allowAgentUpgrades: bool | None = None
+    totalComputers: int | None = None
+    connectedComputers: int | None = None
+    atEnforcementComputers: int | None = None
+    clVersionMax: int | None = None
+
+
+class PolicyList(RootModel[list[Policy]]):
+    root: list[Policy]
+
+
+class Publisher(CbModel):
+    id: int | None = None
+    name: str | None = None
+    description: str | None = None
+    publisherState: int | None = None
+    publisherReputation: int | None = None
+    reputationApprovalsEnabled: bool | None = None
+    policyIds: str | None = None
+    signedFilesCount: int | None = None
+    signedCertificateCount: int | None = None
+    dateCreated: datetime | None = None
+    dateModified: datetime | None = None
+
+
+class PublisherCertificate(CbModel):
+    id: int | None = None
+    publisherId: int | None = None
+    certificateId: int | None = None
+
+
+class PublisherCertificateList(RootModel[list[PublisherCertificate]]):
+    root: list[PublisherCertificate]
+
+
+class PublisherList(RootModel[list[Publisher]]):
+    root: list[Publisher]
+
+
+class ScriptRule(CbModel):
+    id: int | None = None
+    name: str | None = None
+    extensions: str | None = None
+    interpreters: str | None = None
+    enabled: bool | None = None
+
+
+class ScriptRuleList(RootModel[list[ScriptRule]]):
+    root: list[ScriptRule]
+
+
+class ServerConfig(CbModel):
+    """
+    One server setting.
+    """
+
+    id: int | None = None
+    name: str | None = None
+    value: Any | None = None
+    """
+    The setting's value (string or number).
+    """
+
+
+class ServerConfigList(RootModel[list[ServerConfig]]):
+    root: list[ServerConfig]
+
+
+class ServerPerformance(CbModel):
+    id: int | None = None
+
+
+class ServerPerformanceList(RootModel[list[ServerPerformance]]):
+    root: list[ServerPerformance]
+
+
+class TrustedDirectory(CbModel):
+    id: int | None = None
+    computerId: int | None = None
+    path: str | None = None
+    name: str | None = None
+    description: str | None = None
+    enabled: bool | None = None
+    dateCreated: datetime | None = None
+
+
+class TrustedDirectoryList(RootModel[list[TrustedDirectory]]):
+    root: list[TrustedDirectory]
+
+
+class TrustedUser(CbModel):
+    id: int | None = None
+    name: str | None = None
+    userSid: str | None = None
+    description: str | None = None
+    dateCreated: datetime | None = None
+
+
+class TrustedUserList(RootModel[list[TrustedUser]]):
+    root: list[TrustedUser]
+
+
+class Updater(CbModel):
+    id: int | None = None
+    name: str | None = None
+    version: str | None = None
+    enabled: bool | None = None
+
+
+class UpdaterList(RootModel[list[Updater]]):
+    root: list[Updater]
+
+
+class User(CbModel):
+    """
+    A console user.
+    """
+
+    id: int | None = None
+    name: str | None = None
+    firstName: str | None = None
+    lastName: str | None = None
+    emailAddress: str | None = None
+    title: str | None = None
+    department: str | None = None
+    comments: str | None = None
+    enabled: bool | None = None
+    readOnly: bool | None = None
+    external: bool | None = None
+    userGroupIds: str | None = None
+    apiToken: str | None = None
+
+
+class UserGroup(CbModel):
+    id: int | None = None
+    name: str | None = None
+    description: str | None = None
+    enabled: bool | None = None
+    editable: bool | None = None
+    permissions: str | None = None
+    """
+    Hexadecimal permission mask.
+    """
+    policyIds: str | None = None
+    dateCreated: datetime | None = None
+
+
+class UserGroupList(RootModel[list[UserGroup]]):
+    root: list[UserGroup]
+
+
+class UserList(RootModel[list[User]]):
+    root: list[User]
