@@ -149,6 +149,27 @@ class EmulatorConfig:
     extra: dict[str, Any] = field(default_factory=dict)
     """Free-form settings for route modules (read-only by convention)."""
 
+    # --- cloud datasets, search jobs and Live Response extras --------------------------------------
+    # (read by cbasync.testing.dataset.cloud, cbasync.testing.jobs and cbasync.testing.live_response)
+    cloud_processes: int | None = None
+    """Enterprise EDR processes behind cloud process search jobs (None: same as ``processes``)."""
+    cloud_alerts: int = 1_000
+    """Cloud alerts (v7, also served in the v6 shape)."""
+    auth_events: int = 5_000
+    """Auth events (Windows logons), spread over the Windows devices."""
+    job_searchers: int = 12
+    """``contacted`` of a search job: the searchers a job fans out to (the seed examples show
+    9-54); ``completed`` climbs to it over ``job_duration``."""
+    device_start_base: Literal[0, 1] = 1
+    """Whether device search ``start`` counts from 1 (as carbon-black-cloud-sdk sends it) or from
+    0; the evidence for the real server is inconsistent. ``start`` 0 and 1 both mean the first
+    row when this is 1."""
+    lr_command_delays: dict[str, float] = field(default_factory=dict)
+    """Per-command overrides of ``lr_command_delay`` by command name (``{"memdump": 30.0}``);
+    without one, ``memdump`` takes six times ``lr_command_delay``."""
+    lr_memdump_bytes: int = 4 * 1024 * 1024
+    """Size of the dump file an LR ``memdump`` writes (a real one is the size of RAM)."""
+
     def __post_init__(self) -> None:
         _check(self.processes >= 0, "processes must be >= 0")
         _check(self.devices >= 1, "devices must be >= 1")
@@ -188,6 +209,18 @@ class EmulatorConfig:
         _check(self.max_search_rows >= 1 and self.facet_limit >= 1, "row caps must be >= 1")
         _check(self.query_cache_size >= 1, "query_cache_size must be >= 1")
         _check(self.lr_upload_limit >= 0, "lr_upload_limit must be >= 0")
+        _check(
+            self.cloud_processes is None or self.cloud_processes >= 0,
+            "cloud_processes must be >= 0 or None",
+        )
+        _check(self.cloud_alerts >= 0 and self.auth_events >= 0, "cloud row counts must be >= 0")
+        _check(self.job_searchers >= 1, "job_searchers must be >= 1")
+        _check(self.device_start_base in (0, 1), "device_start_base must be 0 or 1")
+        _check(self.lr_memdump_bytes >= 0, "lr_memdump_bytes must be >= 0")
+        _check(
+            all(v >= 0 for v in self.lr_command_delays.values()),
+            "lr_command_delays must be >= 0",
+        )
         _version_tuple(self.server_version)  # validates
 
     @property
