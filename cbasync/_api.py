@@ -8,7 +8,6 @@ on ``async with`` or on the first request.
 
 from __future__ import annotations
 
-import copy
 import os
 from collections.abc import Mapping, Sequence
 from types import TracebackType
@@ -107,7 +106,8 @@ class BaseAPI:
 
         The copy has no lifecycle of its own: close the original.
         """
-        clone = copy.copy(self)
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
         clone.transport = self.transport.with_options(timeout=timeout, max_retries=max_retries)
         return clone
 

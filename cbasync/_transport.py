@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import json as jsonlib
 import logging
 import os
@@ -80,8 +81,8 @@ class Response:
     """A whole response, read into memory. Bodies of searches are small (one page)."""
 
     status: int
-    headers: Mapping[str, str]
-    content: bytes
+    headers: Mapping[str, str] = dataclasses.field(repr=False)
+    content: bytes = dataclasses.field(repr=False)
     method: str
     route: str
     path: str
@@ -547,9 +548,16 @@ class Transport:
                 )
                 raise _classify_transport_error(exc, meta, self._shared.credentials.url) from exc
 
-            if response.is_redirect and method in {"GET", "HEAD"} and redirects < MAX_REDIRECTS:
+            if response.is_redirect and method in {"GET", "HEAD"}:
                 location = response.headers.get("location", "")
                 await response.aclose()
+                if redirects >= MAX_REDIRECTS:
+                    raise _AttemptFailed(
+                        errors.ServerError(
+                            f"more than {MAX_REDIRECTS} redirects", status=response.status_code, **meta
+                        ),
+                        Failure.FINAL,
+                    )
                 redirects += 1
                 current_url = urljoin(str(response.url), location)
                 query = None  # the Location carries its own query
@@ -812,8 +820,10 @@ def _error_for_status(
     else:
         error = errors.ServerError(message, status=status, **meta)
         if status in (502, 503, 504):
-            failure = Failure.MAYBE_HANDLED
             retry_after = parse_retry_after(headers.get("retry-after"))
+            # A server that asks for a longer pause than the clamp is not waited out.
+            if retry_after is None or retry_after <= policy.max_retry_after:
+                failure = Failure.MAYBE_HANDLED
     return _AttemptFailed(error, failure, retry_after=retry_after)
 
 
@@ -926,18 +936,30 @@ def _is_absolute(path: str) -> bool:
 
 
 def _ssl_context(creds: Credentials) -> ssl.SSLContext:
+    if creds.ssl_verify and not creds.ssl_cert_file:
+        return _default_ssl_context(creds.ssl_verify_hostname, creds.ssl_force_tls_1_2)
     if creds.ssl_verify:
-        if creds.ssl_cert_file:
-            # Pinning: trust only this PEM (the server's own certificate or its CA).
-            context = ssl.create_default_context(cafile=os.fspath(creds.ssl_cert_file))
-        else:
-            context = httpx.create_ssl_context()
+        # Pinning: trust only this PEM (the server's own certificate or its CA).
+        context = ssl.create_default_context(cafile=os.fspath(creds.ssl_cert_file or ""))
         context.check_hostname = creds.ssl_verify_hostname
     else:
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
+    return _restrict_versions(context, creds.ssl_force_tls_1_2)
+
+
+@functools.lru_cache(maxsize=4)
+def _default_ssl_context(check_hostname: bool, force_tls_1_2: bool) -> ssl.SSLContext:
+    # Loading the CA bundle costs ~50 ms; contexts are safe to share once built, and this one
+    # depends only on these two settings.
+    context = httpx.create_ssl_context()
+    context.check_hostname = check_hostname
+    return _restrict_versions(context, force_tls_1_2)
+
+
+def _restrict_versions(context: ssl.SSLContext, force_tls_1_2: bool) -> ssl.SSLContext:
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    if creds.ssl_force_tls_1_2:
+    if force_tls_1_2:
         context.maximum_version = ssl.TLSVersion.TLSv1_2
     return context
