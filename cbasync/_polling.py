@@ -1,0 +1,103 @@
+"""The one waiter: poll until an acceptor says done, within a wall-clock limit.
+
+Every poll in the SDK goes through :func:`wait_until` — Live Response session activation and
+command completion, search jobs (``contacted == completed``), LiveQuery runs, alert workflow
+jobs, sensor isolation. It polls with exponential backoff and jitter (or the server's hint),
+stops on a success or failure acceptor, and never waits past ``max_wait``: a fetch still in
+flight at the limit is cancelled, and the :class:`~cbasync.errors.TimeoutError` carries the last
+response it saw.
+
+``max_wait`` is the waiter's limit; each fetch also has its request timeout (a different
+setting, on the transport), so a stuck request cannot stretch a wait.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import anyio
+
+from cbasync import errors
+
+__all__ = ["Backoff", "wait_until"]
+
+T = TypeVar("T")
+
+_rng = random.Random()  # noqa: S311 - jitter, not cryptography
+
+
+class Backoff:
+    """Poll intervals: ``initial``, growing by ``factor`` to ``maximum``, each ±``jitter``."""
+
+    __slots__ = ("factor", "initial", "jitter", "maximum")
+
+    def __init__(
+        self, initial: float = 0.25, maximum: float = 5.0, factor: float = 1.5, jitter: float = 0.1
+    ) -> None:
+        if not (0 < initial <= maximum) or factor < 1 or not (0 <= jitter < 1):
+            raise ValueError("need 0 < initial <= maximum, factor >= 1 and 0 <= jitter < 1")
+        self.initial = initial
+        self.maximum = maximum
+        self.factor = factor
+        self.jitter = jitter
+
+    def delay(self, poll: int) -> float:
+        """Seconds to sleep after poll number ``poll`` (1-based)."""
+        base = min(self.maximum, self.initial * self.factor ** (poll - 1))
+        return base * (1 + _rng.uniform(-self.jitter, self.jitter))
+
+
+async def wait_until(
+    fetch: Callable[[], Awaitable[T]],
+    *,
+    success: Callable[[T], bool],
+    failure: Callable[[T], BaseException | None] | None = None,
+    max_wait: float,
+    backoff: Backoff | None = None,
+    hint: Callable[[T], float | None] | None = None,
+    what: str = "the operation",
+) -> T:
+    """Call ``fetch`` until ``success(result)`` and return that result.
+
+    ``failure(result)`` returns the exception to raise when the result is a terminal failure
+    (``None`` otherwise). ``hint(result)`` may return the server's suggested delay in seconds.
+    Errors raised by ``fetch`` propagate (the transport has already retried what is safe).
+    Raises :class:`cbasync.errors.TimeoutError` with ``last_response`` after ``max_wait``.
+    """
+    if not max_wait > 0 or math.isnan(max_wait):
+        raise ValueError(f"max_wait must be a positive number of seconds, not {max_wait!r}")
+    backoff = backoff or Backoff()
+    deadline = anyio.current_time() + max_wait
+    last: T | None = None
+    polls = 0
+    while True:
+        polls += 1
+        remaining = deadline - anyio.current_time()
+        outcome: list[T] = []  # empty when the limit cancelled the fetch
+        if remaining > 0:
+            with anyio.move_on_after(remaining):
+                outcome.append(await fetch())
+        if not outcome:
+            raise _timed_out(what, max_wait, polls, last)
+        result = last = outcome[0]
+        if success(result):
+            return result
+        if failure is not None and (error := failure(result)) is not None:
+            raise error
+        delay = hint(result) if hint is not None else None
+        if delay is None or not delay >= 0:
+            delay = backoff.delay(polls)
+        remaining = deadline - anyio.current_time()
+        if remaining <= 0:
+            raise _timed_out(what, max_wait, polls, last)
+        await anyio.sleep(min(delay, remaining))
+
+
+def _timed_out(what: str, max_wait: float, polls: int, last: object) -> errors.TimeoutError:
+    return errors.TimeoutError(
+        f"{what} did not finish within {max_wait:g}s ({polls} poll{'s' * (polls != 1)})",
+        last_response=last,
+    )

@@ -1,0 +1,49 @@
+"""Running a few awaitables concurrently and getting plain errors back.
+
+anyio task groups wrap failures in exception groups; a caller iterating a query or fanning out
+requests expects the ``ApiError`` itself. :func:`gather` runs callables concurrently, returns
+their results in order, and when any fails cancels the rest and raises the first real failure
+(the group stays attached as ``__context__`` for debugging).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+import anyio
+
+if sys.version_info < (3, 11):  # pragma: no cover - exercised on Python 3.10 only
+    from exceptiongroup import BaseExceptionGroup
+
+__all__ = ["first_error", "gather"]
+
+T = TypeVar("T")
+
+
+def first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first exception in ``group`` (depth first) that is not a cancellation."""
+    cancelled = anyio.get_cancelled_exc_class()
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            return first_error(exc)
+        if not isinstance(exc, cancelled):
+            return exc
+    return group.exceptions[0]
+
+
+async def gather(calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
+    """Run ``calls`` concurrently; results in the order of ``calls``."""
+    results: list[T | None] = [None] * len(calls)
+
+    async def run(index: int) -> None:
+        results[index] = await calls[index]()
+
+    try:
+        async with anyio.create_task_group() as tg:
+            for index in range(len(calls)):
+                tg.start_soon(run, index)
+    except BaseExceptionGroup as group:
+        raise first_error(group) from None
+    return results  # type: ignore[return-value]

@@ -1,0 +1,173 @@
+"""The paginators, with fake page fetchers: order, bounds, windows, caps and stops."""
+
+from __future__ import annotations
+
+import logging
+
+import anyio
+import pytest
+
+from cbasync._pagination import CursorPaginator, OffsetPaginator, Page
+
+pytestmark = pytest.mark.anyio
+
+
+class FakeServer:
+    """Pages over ``range(total)``; records calls, in-flight peaks and fetched-ahead items."""
+
+    def __init__(
+        self, total: int, *, report_total: bool = True, shrink_to: int | None = None
+    ) -> None:
+        self.total = total
+        self.report_total = report_total
+        self.shrink_to = shrink_to
+        self.calls: list[tuple[int, int]] = []
+        self.in_flight = 0
+        self.peak = 0
+        self.fetched = 0
+
+    async def fetch(self, start: int, rows: int) -> Page[int]:
+        self.calls.append((start, rows))
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        await anyio.sleep(
+            0.005 + 0.002 * (start % 3)
+        )  # every page takes time; they finish out of order
+        self.in_flight -= 1
+        available = self.total if self.shrink_to is None else self.shrink_to
+        items = list(range(start, min(start + rows, available)))
+        self.fetched += len(items)
+        return Page(items, self.total if self.report_total else None, start)
+
+
+async def collect(paginator: OffsetPaginator[int]) -> list[int]:
+    return [item async for item in paginator]
+
+
+async def test_all_items_in_order_with_bounded_concurrency() -> None:
+    server = FakeServer(1_234)
+    paginator = OffsetPaginator(server.fetch, page_size=100, concurrency=4)
+    assert await collect(paginator) == list(range(1_234))
+    assert len(server.calls) == 13
+    assert server.peak == 4
+    assert max(start + rows for start, rows in server.calls) == 1_234  # never asks past the total
+
+
+async def test_memory_is_one_window() -> None:
+    server = FakeServer(5_000)
+    paginator = OffsetPaginator(server.fetch, page_size=50, concurrency=3)
+    yielded = 0
+    ahead = 0
+    async for _ in paginator:
+        yielded += 1
+        ahead = max(ahead, server.fetched - yielded)
+    assert yielded == 5_000
+    assert ahead < 3 * 50
+
+
+@pytest.mark.parametrize(
+    ("start", "stop"), [(0, 10), (5, 250), (150, 151), (990, 2_000), (0, None), (1_000, None)]
+)
+async def test_slices(start: int, stop: int | None) -> None:
+    server = FakeServer(1_000)
+    paginator = OffsetPaginator(server.fetch, page_size=100, start=start, stop=stop)
+    assert await collect(paginator) == list(range(1_000))[start:stop]
+    assert all(rows <= 100 for _, rows in server.calls)
+
+
+async def test_empty_slice_fetches_nothing() -> None:
+    server = FakeServer(10)
+    assert await collect(OffsetPaginator(server.fetch, page_size=5, start=3, stop=3)) == []
+    assert server.calls == []
+
+
+async def test_empty_result() -> None:
+    server = FakeServer(0)
+    assert await collect(OffsetPaginator(server.fetch, page_size=100)) == []
+    assert len(server.calls) == 1
+
+
+async def test_short_page_stops_when_results_shrink_while_paging() -> None:
+    server = FakeServer(1_000, shrink_to=420)
+    assert await collect(OffsetPaginator(server.fetch, page_size=100, concurrency=8)) == list(
+        range(420)
+    )
+
+
+async def test_without_a_total_pages_are_sequential_until_a_short_one() -> None:
+    server = FakeServer(250, report_total=False)
+    assert await collect(OffsetPaginator(server.fetch, page_size=100)) == list(range(250))
+    assert server.peak == 1
+    assert [start for start, _ in server.calls] == [0, 100, 200]
+
+
+async def test_server_cap_is_reported(caplog: pytest.LogCaptureFixture) -> None:
+    server = FakeServer(25_000)
+    paginator = OffsetPaginator(server.fetch, page_size=1_000, max_offset=10_000, what="alerts")
+    with caplog.at_level(logging.WARNING, logger="cbasync"):
+        items = await collect(paginator)
+    assert len(items) == 10_000
+    assert paginator.truncated
+    assert "alerts: 25000 match but the server pages only the first 10000" in caplog.text
+
+
+async def test_await_gives_the_first_page_with_its_total() -> None:
+    server = FakeServer(777)
+    page = await OffsetPaginator(server.fetch, page_size=10, start=20)
+    assert (page.items, page.total, page.start) == (list(range(20, 30)), 777, 20)
+
+
+async def test_an_error_in_one_page_cancels_the_window_and_propagates() -> None:
+    started: list[int] = []
+    cancelled: list[int] = []
+
+    async def fetch(start: int, rows: int) -> Page[int]:
+        started.append(start)
+        if start == 0:
+            return Page(list(range(rows)), 1_000, 0)
+        if start == 300:
+            raise RuntimeError("page 300 failed")
+        try:
+            await anyio.sleep(10)
+        except anyio.get_cancelled_exc_class():
+            cancelled.append(start)
+            raise
+        return Page([], 1_000, start)
+
+    with anyio.fail_after(5), pytest.raises(RuntimeError, match="page 300 failed"):
+        await collect(OffsetPaginator(fetch, page_size=100, concurrency=4))
+    assert sorted(cancelled) == [100, 200, 400]
+
+
+def test_bad_arguments() -> None:
+    async def fetch(start: int, rows: int) -> Page[int]:
+        raise AssertionError
+
+    for kwargs in (
+        {"page_size": 0},
+        {"page_size": 1, "concurrency": 0},
+        {"page_size": 1, "start": -1},
+        {"page_size": 1, "start": 5, "stop": 2},
+    ):
+        with pytest.raises(ValueError, match="page_size"):
+            OffsetPaginator(fetch, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_cursor_paginator_stops_on_missing_repeated_cursor_or_empty_page() -> None:
+    pages = {None: ([1, 2], "a"), "a": ([3], "b"), "b": ([4, 5], "a")}  # "a" repeats
+
+    async def fetch(cursor: object) -> tuple[list[int], object]:
+        return pages[cursor]  # type: ignore[index]
+
+    assert [x async for x in CursorPaginator(fetch)] == [1, 2, 3, 4, 5]
+
+    async def ends(cursor: object) -> tuple[list[int], object]:
+        return ([1], None) if cursor is None else ([], None)
+
+    assert [x async for x in CursorPaginator(ends)] == [1]
+
+    async def empty(cursor: object) -> tuple[list[int], object]:
+        return ([], "next")
+
+    assert [x async for x in CursorPaginator(empty)] == []
+    assert [x async for x in CursorPaginator(fetch, limit=4)] == [1, 2, 3, 4]
