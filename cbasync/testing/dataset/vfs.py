@@ -366,7 +366,7 @@ class EndpointImage:
     def drives(self) -> list[str]:
         """Drive roots as LR reports them (``["C:\\\\", "D:\\\\"]`` or ``["/"]``)."""
         if self.os == "WINDOWS":
-            return [f"{d}\\" for d in sorted(self._roots)]
+            return [f"{d}:\\" for d in sorted(self._roots)]
         return ["/"]
 
     @property
