@@ -9,17 +9,25 @@ on ``async with`` or on the first request.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, overload
 
 import httpx
 
+from cbasync import errors
 from cbasync._retry import RetryPolicy
 from cbasync._transport import Transport
 from cbasync.config import Credentials, Product, Secret, load_credentials
+from cbasync.model import ObjectCache
+
+if TYPE_CHECKING:
+    from cbasync.model import Model
+    from cbasync.query import Query
 
 _API = TypeVar("_API", bound="BaseAPI")
+M = TypeVar("M", bound="Model")
+_NOT_GIVEN: Any = object()
 
 __all__ = ["BaseAPI"]
 
@@ -86,6 +94,63 @@ class BaseAPI:
             max_connections=max_connections,
             retry_policy=retry_policy,
         )
+        #: Objects fetched by joins and ``get``, shared with ``with_options()`` copies.
+        self.object_cache: ObjectCache[Any] = ObjectCache()
+
+    # -- objects --------------------------------------------------------------------------
+
+    @overload
+    def select(self, model: type[M]) -> Query[M]: ...
+    @overload
+    def select(
+        self, model: type[M], unique_id: Any, *, force_init: Literal[False] = False
+    ) -> M: ...
+    @overload
+    def select(
+        self, model: type[M], unique_id: Any, *, force_init: Literal[True]
+    ) -> Awaitable[M]: ...
+
+    def select(
+        self, model: type[M], unique_id: Any = _NOT_GIVEN, *, force_init: bool = False
+    ) -> Any:
+        """A query over ``model`` objects, or one object by its id.
+
+        ``select(Model, id)`` returns an unfetched object at once (no request);
+        ``select(Model, id, force_init=True)`` returns an awaitable that fetches it and raises
+        ``ObjectNotFoundError`` when it does not exist — the same as ``await api.get(Model, id)``.
+        """
+        self._check_model(model)
+        if unique_id is _NOT_GIVEN:
+            if model.query_class is None:
+                raise errors.ApiError(
+                    f"{model.__name__} objects cannot be searched; use select(Model, id)"
+                )
+            return model.query_class(self, model)
+        if force_init:
+            return self.get(model, unique_id)
+        return model._unfetched(self, unique_id)
+
+    def create(self, model: type[M]) -> M:
+        """A new, unsaved object: set its fields, then ``await obj.save()``."""
+        self._check_model(model)
+        return model._blank(self)
+
+    async def get(self, model: type[M], unique_id: Any, *, cached: bool = False) -> M:
+        """Fetch one object. Concurrent identical fetches share one request; ``cached=True``
+        also reuses a copy fetched in the last five minutes (what joins do)."""
+        self._check_model(model)
+        result = await self.object_cache.get(
+            (model, unique_id), lambda: model._fetch(self, unique_id), fresh=not cached
+        )
+        assert isinstance(result, model)
+        return result
+
+    def _check_model(self, model: type[Model]) -> None:
+        owner = getattr(model, "api_class", None)
+        if owner is not None and not isinstance(self, owner):
+            raise TypeError(
+                f"{model.__name__} belongs to {owner.__name__}, not {type(self).__name__}"
+            )
 
     @property
     def url(self) -> str:
