@@ -35,6 +35,7 @@ from typing import Any, Protocol
 from cbasync.testing._clock import Clock
 
 __all__ = [
+    "JOBS_BACKEND",
     "MAX_AVAILABLE",
     "NO_DATA_MESSAGE",
     "Job",
@@ -43,6 +44,7 @@ __all__ = [
     "JobObserver",
     "JobView",
     "SearchResult",
+    "job_engine",
 ]
 
 #: Rows a job can ever hand out (the job's ``rows``, at most this).
@@ -324,3 +326,23 @@ class JobEngine:
     def invalidate(self) -> None:
         """Drop cached results (after a change to the data they were computed from)."""
         self._cache.clear()
+
+
+JOBS_BACKEND = "jobs"
+
+
+def job_engine(state: Any) -> JobEngine:
+    """The state's job engine (one per emulator: every cloud route module shares it)."""
+    config = state.config
+
+    def build(s: Any) -> JobEngine:
+        return JobEngine(
+            s.clock,
+            duration=config.job_duration,
+            searchers=config.job_searchers,
+            ttl=config.job_ttl,
+            observer=s.counters,
+        )
+
+    engine: JobEngine = state.backend(JOBS_BACKEND, build)
+    return engine
