@@ -42,6 +42,15 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks: cbasync against the official SDK (cbapi 2.x) on one emulator process over
+    loopback TLS. `nox -s bench -- S1` runs one scenario; `nox -s bench -- --help` lists the
+    options. Results: a table on stdout and benchmarks/results/latest.json."""
+    session.install(".", *_group("bench"))
+    session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
 def demo(session: nox.Session) -> None:
     """The quick-start demo: cbasync against the embedded emulator, no server needed."""
     session.install(".[emulator]")
