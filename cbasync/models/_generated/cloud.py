@@ -699,7 +699,7 @@ class DefenseDeviceListResponse(CbModel):
     totalResults: int | None = None
     success: bool | None = None
     message: str | None = None
-    elapsed: float | None = None
+    elapsed: int | float | None = None
 
 
 class DefenseDeviceResponse(CbModel):
@@ -752,7 +752,7 @@ class DefenseEventListResponse(CbModel):
     totalResults: int | None = None
     success: bool | None = None
     message: str | None = None
-    elapsed: float | None = None
+    elapsed: int | float | None = None
 
 
 class DefenseEventResponse(CbModel):
@@ -1132,9 +1132,9 @@ class AuthEventFacetJobResults(FacetJobResults):
 
 class FacetRange(CbModel):
     field: str | None = None
-    start: float | str | None = None
-    end: float | str | None = None
-    bucket_size: float | str | None = None
+    start: int | float | str | None = None
+    end: int | float | str | None = None
+    bucket_size: int | float | str | None = None
     values: list[dict[str, Any]] | None = None
 
 
@@ -1144,9 +1144,9 @@ class FacetRangeRequest(CbModel):
     """
 
     field: Annotated[str | None, Field(examples=["process_duration", "process_start_time"])] = None
-    bucket_size: float | str | None = None
-    start: float | str | None = None
-    end: float | str | None = None
+    bucket_size: int | float | str | None = None
+    start: int | float | str | None = None
+    end: int | float | str | None = None
 
 
 class FacetTerm(CbModel):
@@ -1302,7 +1302,7 @@ class LiveResponseCommand(CbModel):
     command_timeout: int | None = None
     create_time: datetime | int | None = None
     finish_time: datetime | int | None = None
-    completion_time: float | datetime | None = None
+    completion_time: int | float | datetime | None = None
     """
     0 until done.
     """
@@ -1362,8 +1362,8 @@ class LiveResponseCommandV3(CbModel):
     object: str | int | None = None
     status: str | None = None
     username: str | None = None
-    create_time: float | None = None
-    completion: float | None = None
+    create_time: int | float | None = None
+    completion: int | float | None = None
     command_timeout: int | None = None
     result_code: int | None = None
     result_type: str | None = None
@@ -1517,12 +1517,12 @@ class LiveResponseSessionV3(CbModel):
     current_working_directory: str | None = None
     drives: list[str] | None = None
     supported_commands: list[str] | None = None
-    create_time: float | datetime | None = None
+    create_time: int | float | datetime | None = None
     session_timeout: int | None = None
     sensor_wait_timeout: int | None = None
     check_in_timeout: int | None = None
     storage_size: int | str | None = None
-    storage_ttl: float | None = None
+    storage_ttl: int | float | None = None
 
 
 class LiveResponseSessionV3CloseRequest(CbModel):

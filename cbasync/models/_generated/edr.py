@@ -62,12 +62,12 @@ class Alert(CbModel):
     """
     assigned_to: str | None = None
     created_time: datetime | None = None
-    alert_severity: float | None = None
+    alert_severity: int | float | None = None
     report_score: int | None = None
     report_ignored: bool | None = None
     ioc_type: str | None = None
     ioc_value: str | None = None
-    ioc_confidence: float | None = None
+    ioc_confidence: int | float | None = None
     feed_id: int | None = None
     feed_name: str | None = None
     feed_rating: int | None = None
@@ -436,8 +436,11 @@ class Feed(CbModel):
     Base64-encoded icon.
     """
     icon_small: str | None = None
-    provider_rating: float | None = None
-    local_rating: float | None = None
+    provider_rating: int | float | None = None
+    """
+    Integral in the examples; kept as sent.
+    """
+    local_rating: int | float | None = None
     username: str | None = None
     password: str | None = None
     ssl_client_crt: str | None = None
@@ -544,7 +547,7 @@ class IngressFilter(CbModel):
     """
     Default true.
     """
-    hit_rate: float | None = None
+    hit_rate: int | float | None = None
     os_mask: int | None = None
     """
     Bit mask 1 windows, 2 osx, 4 linux; default 7.
@@ -655,9 +658,9 @@ class LiveResponseCommand(CbModel):
         str | None, Field(examples=["pending", "in progress", "complete", "error", "cancel"])
     ] = None
     username: str | None = None
-    create_time: float | None = None
-    completion: float | None = None
-    completion_time: float | None = None
+    create_time: int | float | None = None
+    completion: int | float | None = None
+    completion_time: int | float | None = None
     command_timeout: int | None = None
     result_code: int | None = None
     result_type: str | None = None
@@ -807,11 +810,11 @@ class LiveResponseSession(CbModel):
     """
     A string in recorded traffic, an integer in the doc; both accepted.
     """
-    storage_ttl: float | None = None
+    storage_ttl: int | float | None = None
     """
     Days.
     """
-    create_time: float | None = None
+    create_time: int | float | None = None
     """
     Epoch seconds (float).
     """
@@ -999,7 +1002,7 @@ class ProcessEventsResponse(CbModel):
     """
 
     process: ProcessEvents | None = None
-    elapsed: float | None = None
+    elapsed: int | float | None = None
 
 
 class ProcessEventsV2(Process):
@@ -1021,7 +1024,7 @@ class ProcessEventsV2Response(CbModel):
     """
 
     process: ProcessEventsV2 | None = None
-    elapsed: float | None = None
+    elapsed: int | float | None = None
 
 
 class ProcessEventsV3(Process):
@@ -1043,7 +1046,7 @@ class ProcessEventsV3Response(CbModel):
     """
 
     process: ProcessEventsV3 | None = None
-    elapsed: float | None = None
+    elapsed: int | float | None = None
 
 
 class ProcessEventsV4Response(ProcessEventsV3Response):
@@ -1161,7 +1164,7 @@ class ProcessSegmentsResponse(CbModel):
     """
 
     process: ProcessSegments | None = None
-    elapsed: float | None = None
+    elapsed: int | float | None = None
 
 
 class ProcessStream(CbModel):
@@ -1207,6 +1210,19 @@ class ProcessStreamCriteria(CbModel):
     """
 
     event_type: list[str] | None = None
+    directory: list[str] | None = None
+    filemod_action: list[str] | None = None
+    filemod_filetype: list[str] | None = None
+    childproc_filepath: list[str] | None = None
+    childproc_md5: list[str] | None = None
+    childproc_sha256: list[str] | None = None
+    ipv4_address: list[str] | None = None
+    ipv6_address: list[str] | None = None
+    domain: list[str] | None = None
+    ja3_fingerprint: list[str] | None = None
+    ja3s_fingerprint: list[str] | None = None
+    regmod_action: list[str] | None = None
+    regmod_hive: list[str] | None = None
 
 
 class ProcessStreamEvent(CbModel):
@@ -1457,7 +1473,7 @@ class ServerInfo(CbModel):
     processPageSize: int | None = None
     binaryOrder: str | None = None
     processOrder: str | None = None
-    timestampDeltaThreshold: float | None = None
+    timestampDeltaThreshold: int | float | None = None
     features: ServerFeatures | None = None
     user_preferences: Any | None = None
     """
@@ -1487,7 +1503,7 @@ class SolrSearchResponse(CbModel):
     """
     Index of the first row returned.
     """
-    elapsed: float | None = None
+    elapsed: int | float | None = None
     """
     Seconds the server spent.
     """
@@ -1691,7 +1707,7 @@ class ThrottleRule(CbModel):
     day_of_week: int | None = None
     from_: Annotated[int | None, Field(alias="from")] = None
     to: int | None = None
-    bytes_per_second: float | None = None
+    bytes_per_second: int | float | None = None
 
 
 class ThrottleRuleList(RootModel[list[ThrottleRule]]):
