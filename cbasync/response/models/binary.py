@@ -1,0 +1,118 @@
+"""EDR binaries: metadata, streaming download (raw ZIP or unpacked), icon, signing data."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from cbasync import errors
+from cbasync._files import save_stream
+from cbasync._zipstream import unzip_member
+from cbasync.model import Model, adapter_for
+from cbasync.models._generated import edr
+from cbasync.response.query import SolrQuery
+
+__all__ = ["Binary", "SigningData"]
+
+
+@dataclasses.dataclass(frozen=True)
+class SigningData:
+    result: str | None
+    result_code: str | None
+    publisher: str | None
+    issuer: str | None
+    subject: str | None
+    program_name: str | None
+    sign_time: datetime.datetime | None
+
+
+class Binary(Model, edr.Binary):
+    """A binary the EDR server has seen, keyed by its (upper-case) MD5."""
+
+    primary_key: ClassVar[str] = "md5"
+    search_route: ClassVar[str] = "/api/v1/binary"
+    webui_page: ClassVar[str] = "binaries"
+    watchlist_index_type: ClassVar[str] = "modules"
+    query_class: ClassVar[Any] = SolrQuery
+
+    @classmethod
+    async def _fetch(cls, api: Any, key: Any) -> Binary:
+        response = await api.transport.request(
+            "GET", "/api/v1/binary/{md5}/summary", path_params={"md5": str(key).upper()}
+        )
+        return cls._from_server(api, response.parse(adapter_for(cls)), full=True)
+
+    @classmethod
+    def _unfetched(cls, api: Any, key: Any) -> Binary:
+        return super()._unfetched(api, str(key).upper())
+
+    @property
+    def webui_link(self) -> str:
+        return f"{self.api.url}/#binary/{self.md5.upper()}"
+
+    # -- signing ----------------------------------------------------------------------------
+
+    @property
+    def is_signed(self) -> bool:
+        """True when the signature checked out (``digsig_result`` is ``Signed``)."""
+        return (self.get("digsig_result") or "").strip().lower() == "signed"
+
+    @property
+    def signing_data(self) -> SigningData:
+        return SigningData(
+            result=self.get("digsig_result"),
+            result_code=self.get("digsig_result_code"),
+            publisher=self.get("digsig_publisher"),
+            issuer=self.get("digsig_issuer"),
+            subject=self.get("digsig_subject"),
+            program_name=self.get("digsig_prog_name"),
+            sign_time=self.get("digsig_sign_time"),
+        )
+
+    # -- content ----------------------------------------------------------------------------
+
+    async def download(
+        self, *, unzip: bool = False, chunk_size: int = 256 * 1024
+    ) -> AsyncIterator[bytes]:
+        """The file as it streams in: the server's ZIP, or with ``unzip=True`` the binary
+        itself (the ZIP's ``filedata`` member, inflated on the fly and CRC-checked)."""
+
+        async def raw() -> AsyncIterator[bytes]:
+            async with self.api.transport.stream(
+                "GET", "/api/v1/binary/{md5}", path_params={"md5": self.md5.upper()}
+            ) as response:
+                async for chunk in response.aiter_bytes(chunk_size):
+                    yield chunk
+
+        source = raw()
+        if unzip:
+            source = unzip_member(source, "filedata")
+        async for chunk in source:
+            yield chunk
+
+    async def download_to(self, path: str | os.PathLike[str], *, unzip: bool = True) -> Path:
+        """Save the binary to ``path`` (unpacked unless ``unzip=False``). The file is written
+        beside its destination and renamed into place, so a failed download leaves nothing."""
+        return await save_stream(self.download(unzip=unzip), path)
+
+    async def icon(self) -> bytes:
+        """The PNG icon (the server's default Windows icon when the binary has none)."""
+        response = await self.api.transport.request(
+            "GET", "/api/v1/binary/{md5}/icon", path_params={"md5": self.md5.upper()}
+        )
+        if not response.content:
+            raise errors.ServerError("the icon route returned no data", route=response.route)
+        return response.content
+
+    async def frequency(self) -> edr.BinaryFrequency:
+        """How many hosts ran it (``/api/v1/process/host/count``)."""
+        response = await self.api.transport.request(
+            "GET",
+            "/api/v1/process/host/count",
+            params={"cb.freqver": 1, "name": "md5", "md5": self.md5.upper()},
+        )
+        return response.parse(adapter_for(edr.BinaryFrequency))

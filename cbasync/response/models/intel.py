@@ -1,0 +1,232 @@
+"""EDR threat intelligence: watchlists, feeds, threat reports, banned hashes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar, Literal
+from urllib.parse import parse_qs
+
+from cbasync import errors
+from cbasync.model import Model, adapter_for
+from cbasync.models._generated import edr
+from cbasync.response.query import ListQuery, SolrQuery
+
+__all__ = ["ActionKind", "BannedHash", "Feed", "ThreatReport", "ThreatReportQuery", "Watchlist"]
+
+ActionKind = Literal["email", "syslog", "alert"]
+
+
+class _ActionTypes:
+    """Per-user notification actions of watchlists and feeds (EDR 6.3+)."""
+
+    id: Any
+    api: Any
+    action_route: ClassVar[str]
+
+    async def action_types(self) -> list[edr.ActionType]:
+        response = await self.api.transport.request(
+            "GET", f"{self.action_route}/action_type", path_params={"id": self.id}
+        )
+        return list(response.parse(adapter_for(edr.ActionTypeList)).root)
+
+    async def action_enabled(self, action: ActionKind) -> bool:
+        response = await self.api.transport.request(
+            "GET",
+            f"{self.action_route}/action_type/{{action}}",
+            path_params={"id": self.id, "action": action},
+        )
+        return bool(response.parse(adapter_for(edr.ActionTypeState)).enabled)
+
+    async def set_action(self, action: ActionKind, enabled: bool) -> None:
+        await self.api.transport.request(
+            "PUT",
+            f"{self.action_route}/action_type/{{action}}",
+            path_params={"id": self.id, "action": action},
+            json={"enabled": enabled},
+        )
+
+
+class Watchlist(_ActionTypes, Model, edr.Watchlist):
+    """A saved process or binary search whose hits raise alerts and tags."""
+
+    item_route: ClassVar[str | None] = "/api/v1/watchlist/{id}"
+    create_route: ClassVar[str | None] = "/api/v1/watchlist"
+    action_route: ClassVar[str] = "/api/v1/watchlist/{id}"
+    can_update: ClassVar[bool] = True
+    can_delete: ClassVar[bool] = True
+    required_fields: ClassVar[tuple[str, ...]] = ("name", "search_query")
+    query_class: ClassVar[Any] = ListQuery
+
+    @classmethod
+    async def fetch_all(cls, api: Any) -> Sequence[Watchlist]:
+        response = await api.transport.request("GET", "/api/v1/watchlist")
+        return [
+            cls._from_server(api, w, full=True)
+            for w in response.parse(adapter_for(list[Watchlist]))
+        ]
+
+    def _create_body(self) -> Any:
+        body = self._save_payload()
+        body.setdefault("index_type", "events")
+        body.setdefault("id", None)
+        return body
+
+    @property
+    def query(self) -> str:
+        """The search's ``q``, decoded from ``search_query`` (``q=...&cb.urlver=1``)."""
+        values = parse_qs(self.get("search_query") or "").get("q")
+        return values[0] if values else ""
+
+    def search(self) -> SolrQuery[Any]:
+        """The watchlist's search as a query: processes, or binaries for a ``modules`` watchlist."""
+        from cbasync.response.models.binary import Binary
+        from cbasync.response.models.process import Process
+
+        model: Any = Binary if (self.get("index_type") or "events") == "modules" else Process
+        query: SolrQuery[Any] = self.api.select(model).where(self.query)
+        return query
+
+
+class Feed(_ActionTypes, Model, edr.Feed):
+    """A threat intelligence feed."""
+
+    item_route: ClassVar[str | None] = "/api/v1/feed/{id}"
+    create_route: ClassVar[str | None] = "/api/v1/feed"
+    action_route: ClassVar[str] = "/api/v1/feed/{id}"
+    can_update: ClassVar[bool] = True
+    can_delete: ClassVar[bool] = True
+    required_fields: ClassVar[tuple[str, ...]] = ("feed_url",)
+    query_class: ClassVar[Any] = ListQuery
+
+    @classmethod
+    async def fetch_all(cls, api: Any) -> Sequence[Feed]:
+        response = await api.transport.request("GET", "/api/v1/feed")
+        return [
+            cls._from_server(api, f, full=True) for f in response.parse(adapter_for(list[Feed]))
+        ]
+
+    async def synchronize(self, *, full_sync: bool = False) -> None:
+        """Fetch the feed's reports now (a disabled feed answers 409, a ``ClientError``)."""
+        await self.api.transport.request(
+            "POST",
+            "/api/v1/feed/{id}/synchronize",
+            path_params={"id": self.id},
+            json={"full_sync": full_sync},
+        )
+
+    def reports(self) -> ThreatReportQuery:
+        """This feed's threat reports."""
+        query: ThreatReportQuery = self.api.select(ThreatReport).where(f"feed_id:{self.id}")
+        return query
+
+
+class ThreatReportQuery(SolrQuery["ThreatReport"]):
+    """Threat report search; :meth:`set_ignored` changes every matching report."""
+
+    async def set_ignored(self, ignored: bool = True) -> int:
+        """Ignore (or stop ignoring) every matching report; returns how many."""
+        ids: dict[str, list[str]] = {}
+        count = 0
+        async for report in self:
+            if report.feed_id is None or report.report_id is None:
+                raise errors.ServerError(f"threat report {report.internal_id} has no feed_id or id")
+            ids.setdefault(str(report.feed_id), []).append(report.report_id)
+            count += 1
+        if ids:
+            await self._api.transport.request(
+                "POST",
+                "/api/v1/threat_report",
+                json={"ids": ids, "updates": {"is_ignored": ignored}},
+            )
+        return count
+
+
+class ThreatReport(Model, edr.ThreatReport):
+    """A report of a feed; its key is ``_internal_id`` (the pair feed id, report id)."""
+
+    primary_key: ClassVar[str] = "_internal_id"
+    search_route: ClassVar[str] = "/api/v1/threat_report"
+    query_class: ClassVar[Any] = ThreatReportQuery
+
+    @property
+    def report_id(self) -> str | None:
+        return self.__dict__.get("id")
+
+    @classmethod
+    async def _fetch(cls, api: Any, key: Any) -> ThreatReport:
+        feed_id, report_id = key if isinstance(key, tuple) else str(key).split(":", 1)
+        response = await api.transport.request(
+            "GET",
+            "/api/v1/feed/{feed_id}/report/{report_id}",
+            path_params={"feed_id": feed_id, "report_id": report_id},
+        )
+        return cls._from_server(api, cls._parse_one(response), full=True)
+
+    async def refresh(self) -> ThreatReport:
+        fresh = await type(self)._fetch(self.api, (self.feed_id, self.report_id))
+        self._adopt(fresh)
+        return self
+
+    async def set_ignored(self, ignored: bool = True) -> None:
+        await self.api.transport.request(
+            "POST",
+            "/api/v1/threat_report",
+            json={"ids": {str(self.feed_id): [self.report_id]}, "updates": {"is_ignored": ignored}},
+        )
+        self.__dict__["is_ignored"] = ignored
+
+    async def feed(self) -> Feed:
+        if self.feed_id is None:
+            raise errors.InvalidObjectError("this report has no feed_id")
+        return await self.api.get(Feed, self.feed_id, cached=True)
+
+
+class BannedHash(Model, edr.BannedHash):
+    """A banned MD5. EDR 7.7 serves these at ``/api/v1/banning/bannedlist``, older servers at
+    ``.../blacklist``; the client picks by the server's version. Deleting disables the ban
+    (the record stays with ``enabled: false``)."""
+
+    primary_key: ClassVar[str] = "md5hash"
+    item_route: ClassVar[str | None] = "/api/v1/banning/bannedlist/{id}"
+    create_route: ClassVar[str | None] = "/api/v1/banning/bannedlist"
+    can_update: ClassVar[bool] = True
+    can_delete: ClassVar[bool] = True
+    required_fields: ClassVar[tuple[str, ...]] = ("md5hash",)
+    query_class: ClassVar[Any] = ListQuery
+    #: Without ``count`` the server lists only the first 500 (cbapi's ">500" workaround).
+    list_count: ClassVar[int] = 100_000
+
+    @classmethod
+    async def _route_for(cls, api: Any, which: str) -> str | None:
+        base: str = (await api.route_names())["banned"]
+        return f"{base}/{{id}}" if which == "item" else base
+
+    @classmethod
+    async def fetch_all(cls, api: Any) -> Sequence[BannedHash]:
+        base = (await api.route_names())["banned"]
+        response = await api.transport.request("GET", base, params={"count": cls.list_count})
+        return [
+            cls._from_server(api, b, full=True)
+            for b in response.parse(adapter_for(list[BannedHash]))
+        ]
+
+    @classmethod
+    def _unfetched(cls, api: Any, key: Any) -> BannedHash:
+        return super()._unfetched(api, str(key).lower())
+
+    def _create_body(self) -> Any:
+        body = {"md5hash": self.md5hash.lower(), "text": self.get("text") or "", "enabled": True}
+        self.__dict__["md5hash"] = body["md5hash"]
+        return body
+
+    def _update_body(self) -> Any:
+        return {
+            "md5hash": self.md5hash,
+            "text": self.get("text") or "",
+            "enabled": bool(self.get("enabled", True)),
+        }
+
+    async def binary(self) -> Any:
+        from cbasync.response.models.binary import Binary
+
+        return await self.api.get(Binary, self.md5hash.upper(), cached=True)
