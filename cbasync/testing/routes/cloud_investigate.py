@@ -1,0 +1,646 @@
+"""Enterprise EDR investigate API: process and auth-event search jobs, events (wire-protocol §4,
+seed 004).
+
+Processes (``/api/investigate/v2/orgs/{org_key}/processes``): ``search_jobs`` (→ ``{job_id}``)
+and their ``results`` (``start`` 0-based, ``rows`` default 10; ``contacted``/``completed``
+advance over ``job_duration``; ``num_found`` may exceed ``num_available``, which stops at the
+job's ``rows`` — default 500, at most 10,000), ``detail_jobs``, ``summary_jobs`` (``format=summary``
+or ``tree``; an unknown GUID answers 200 with ``exception: NOT_FOUND``), ``facet_jobs`` (terms and
+ranges), ``search_validation`` (v2 POST, v1 GET), the v1 job list, ``limits``, and the legacy v1
+summary and tree routes (``incomplete_results``).
+
+Events (``/api/investigate/v2/orgs/{org_key}/events/{process_guid}``): ``_search`` and ``_facet``,
+answered complete in one go (``processed_segments == total_segments``).
+
+Auth events (``/api/investigate/v2/orgs/{org_key}/auth_events``): the whole of seed 004 — search,
+detail, facet and group jobs, descriptions, suggestions and query validation. Ids carry the
+``-sqs`` suffix the seed shows on search and detail jobs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from cbasync.testing.dataset.cloud import (
+    AUTH_DESCRIPTIONS,
+    CloudOrg,
+    CriteriaError,
+    Table,
+    cloud_org,
+    epoch_of,
+    event_table,
+    facet_values,
+    iso,
+    sort_spec,
+)
+from cbasync.testing.jobs import MAX_AVAILABLE, JobEngine, JobView, SearchResult, job_engine
+from cbasync.testing.query import QueryError, parse
+from cbasync.testing.routes._common import cloud_error, int_param, json_response, read_json
+from cbasync.testing.routes.cloud_common import Handler, body_dict, cloud_handler
+from cbasync.testing.state import EmulatorState
+
+__all__ = ["routes", "validation"]
+
+P2 = "/api/investigate/v2/orgs/{org_key}/processes"
+P1 = "/api/investigate/v1/orgs/{org_key}/processes"
+E2 = "/api/investigate/v2/orgs/{org_key}/events"
+E1 = "/api/investigate/v1/orgs/{org_key}/events"
+A2 = "/api/investigate/v2/orgs/{org_key}/auth_events"
+TH1 = "/threathunter/search/v1/orgs/{org_key}/processes"
+
+_DATE_UNITS = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86_400, "WEEK": 604_800, "MONTH": 2_592_000, "YEAR": 31_536_000}  # fmt: skip
+
+
+def validation(query: str | None) -> dict[str, Any]:
+    """The answer of a ``search_validation`` route for ``query``."""
+    if query is None or not str(query).strip():
+        return {"valid": True, "value_search_query": False}
+    try:
+        parse(str(query))
+    except QueryError as exc:
+        return {
+            "valid": False,
+            "value_search_query": False,
+            "invalid_message": str(exc),
+            "invalid_trigger_offset": exc.offset if exc.offset is not None else 0,
+        }
+    return {"valid": True, "value_search_query": ":" not in str(query)}
+
+
+def _rows_cap(body: dict[str, Any]) -> int:
+    rows = body.get("rows", 500)
+    if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
+        raise CriteriaError("rows must be a non-negative integer", field="rows")
+    if rows > MAX_AVAILABLE:
+        raise CriteriaError(f"rows must be at most {MAX_AVAILABLE}", field="rows")
+    return rows
+
+
+def _facets(
+    table: Table, indices: Sequence[int], body: dict[str, Any], limit: int | None
+) -> dict[str, Any]:
+    terms = body.get("terms") or {}
+    fields = terms.get("fields") or [] if isinstance(terms, dict) else []
+    rows = (
+        terms.get("rows") if isinstance(terms, dict) and isinstance(terms.get("rows"), int) else 100
+    )
+    if limit is not None:
+        rows = min(rows, limit) if rows else limit
+    out_terms = [
+        {"field": name, "values": facet_values(table.facet(indices, name), rows)} for name in fields
+    ]
+    out_ranges = [_range(table, indices, spec) for spec in body.get("ranges") or []]
+    return {"terms": out_terms, "ranges": out_ranges}
+
+
+def _range(table: Table, indices: Sequence[int], spec: Any) -> dict[str, Any]:
+    if not isinstance(spec, dict) or not isinstance(spec.get("field"), str):
+        raise CriteriaError("each range needs field, start, end and bucket_size", field="ranges")
+    name = spec["field"]
+    start, end, size = spec.get("start"), spec.get("end"), spec.get("bucket_size")
+    dated = isinstance(size, str)
+    if dated:
+        text = str(size).upper().lstrip("+")
+        number = "".join(ch for ch in text if ch.isdigit()) or "1"
+        unit = text[len(number) :] if text.startswith(number) else text.lstrip("0123456789")
+        step = float(int(number) * _DATE_UNITS.get(unit.rstrip("S"), 0))
+        if step <= 0:
+            raise CriteriaError(f"invalid bucket_size {size!r}", field="ranges.bucket_size")
+        lo, hi = epoch_of(start), epoch_of(end)
+    else:
+        if not isinstance(size, (int, float)) or size <= 0:
+            raise CriteriaError("bucket_size must be positive", field="ranges.bucket_size")
+        step, lo, hi = float(size), float(start or 0), float(end or 0)
+    buckets: dict[int, int] = {}
+    for i in indices:
+        value = table.value(i, name)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if value is None:
+            continue
+        v = float(value) if not isinstance(value, str) else epoch_of(value)
+        if lo <= v < hi:
+            b = int((v - lo) // step)
+            buckets[b] = buckets.get(b, 0) + 1
+    values = [
+        {"total": n, "name": iso(lo + b * step) if dated else lo + b * step}
+        for b, n in sorted(buckets.items())
+    ]
+    return {"start": start, "end": end, "bucket_size": size, "field": name, "values": values}
+
+
+def routes(state: EmulatorState) -> list[BaseRoute]:
+    config = state.config
+    org_key = config.org_key
+
+    def org() -> CloudOrg:
+        return cloud_org(state)
+
+    def engine() -> JobEngine:
+        return job_engine(state)
+
+    # ------------------------------------------------------------------ generic search jobs
+    def submit_search(
+        kind: str, table_of: Callable[[], Table], body: dict[str, Any], suffix: str
+    ) -> Response:
+        query = body.get("query")
+        criteria = body.get("criteria")
+        exclusions = body.get("exclusions")
+        if not query and not criteria and not exclusions and "process_guid" not in body:
+            raise cloud_error(400, "INVALID_ARGUMENT", "query or criteria/exclusions is required")
+        if query:
+            parse(str(query))  # a malformed query is refused at submission (400)
+        rows_cap = _rows_cap(body)
+        spec = sort_spec(body.get("sort"))
+        searchers = config.job_searchers
+        time_range = body.get("time_range")
+        criteria = dict(criteria or {})
+        if body.get("process_guid") and kind == "process_search":
+            criteria.setdefault("process_guid", [body["process_guid"]])
+
+        def compute() -> SearchResult:
+            table = table_of()
+            anchor = org().anchor
+            indices = table.select(
+                query=query,
+                criteria=criteria,
+                exclusions=exclusions,
+                time_range=time_range,
+                anchor=anchor,
+            )
+            top = (
+                table.top(indices, spec, rows_cap, default=[("device_timestamp", True)])
+                if rows_cap
+                else []
+            )
+            found = [0] * searchers
+            for i in indices:
+                found[i % searchers] += 1
+            return SearchResult.build(top, lambda i: i, searchers, total_by_shard=found)
+
+        key = (kind, repr(sorted(body.items(), key=lambda kv: kv[0])))
+        job = engine().submit(
+            kind,
+            compute=engine().cached(key, compute),
+            request=body,
+            job_id=engine().uuid_id(suffix),
+            rows_cap=rows_cap,
+            no_data=not org().has_online_endpoints,
+        )
+        return json_response({"job_id": job.id})
+
+    def results_page(
+        view: JobView, request: Request, render: Callable[[int], dict[str, Any]], default_rows: int
+    ) -> dict[str, Any]:
+        start = int_param(request.query_params, "start", 0, minimum=0)
+        rows = int_param(
+            request.query_params, "rows", default_rows, minimum=0, maximum=MAX_AVAILABLE
+        )
+        page = list(view.rows[start : start + rows]) if rows else []
+        body: dict[str, Any] = {
+            "results": [render(i) for i in page],
+            "num_found": view.num_found,
+            "num_available": view.num_available,
+            "approximate_unaggregated": view.num_found,
+            "num_aggregated": view.num_found,
+            "contacted": view.contacted,
+            "completed": view.completed,
+        }
+        if view.message:
+            body["message"] = view.message
+        return body
+
+    # ------------------------------------------------------------------ processes
+    async def process_search(request: Request) -> Response:
+        body = body_dict(await read_json(request))
+        return submit_search("process_search", lambda: org().processes.table, body, "")
+
+    async def process_results(request: Request) -> Response:
+        job, view = engine().poll(request.path_params["job_id"], "process_search")
+        fields = job.request.get("fields")
+        store = org().processes
+        return json_response(results_page(view, request, lambda i: store.project(i, fields), 10))
+
+    async def process_status_v1(request: Request) -> Response:
+        job, view = engine().poll(request.path_params["job_id"], "process_search")
+        return json_response(
+            {"contacted": view.contacted, "completed": view.completed, "query": job.request}
+        )
+
+    async def process_job_list(request: Request) -> Response:
+        return json_response({"query_ids": [j.id for j in engine().jobs("process_search")]})
+
+    async def process_limits(request: Request) -> Response:
+        anchor = org().anchor
+        lower = anchor - config.history_days * 86_400
+        return json_response(
+            {
+                "status_code": 200,
+                "time_bounds": {"upper": int(anchor * 1000), "lower": int(lower * 1000)},
+            }
+        )
+
+    async def process_validation(request: Request) -> Response:
+        if request.method == "POST":
+            body = body_dict(await read_json(request))
+            return json_response(validation(body.get("query") or body.get("q")))
+        return json_response(validation(request.query_params.get("q")))
+
+    def detail_job(kind: str, ids: list[int], render: Callable[[int], dict[str, Any]]) -> Response:
+        searchers = config.job_searchers
+
+        def compute() -> SearchResult:
+            return SearchResult.build(ids, lambda i: i, searchers)
+
+        job = engine().submit(kind, compute=compute, job_id=engine().uuid_id("-sqs"))
+        job.state["render"] = render
+        return json_response({"job_id": job.id})
+
+    async def process_details(request: Request) -> Response:
+        body = body_dict(await read_json(request))
+        guids = body.get("process_guids")
+        if not isinstance(guids, list) or not guids:
+            raise cloud_error(400, "INVALID_ARGUMENT", "process_guids (a list) is required")
+        store = org().processes
+        ids = [i for i in (store.index_of(str(g)) for g in guids) if i is not None]
+        return detail_job("process_detail", ids, lambda i: store.doc(i, full=True))
+
+    async def detail_results(request: Request) -> Response:
+        kind = (
+            "auth_detail"
+            if request.url.path.startswith(A2.replace("{org_key}", org_key))
+            else "process_detail"
+        )
+        job, view = engine().poll(request.path_params["job_id"], kind)
+        render: Callable[[int], dict[str, Any]] = job.state["render"]
+        return json_response(results_page(view, request, render, 500))
+
+    def summary(i: int | None) -> tuple[dict[str, Any], dict[str, Any]]:
+        store = org().processes
+        if i is None:
+            return {}, {}
+        doc = store.doc(i, full=True)
+        parent = store.parent_index(i)
+        children = [store.doc(c, full=True) for c in store.children(i)]
+        summary_ = {
+            "process": doc,
+            "parent": store.doc(parent, full=True) if parent is not None else None,
+            "siblings": [store.doc(s, full=True) for s in store.siblings(i)],
+            "children": children,
+        }
+        tree = dict(doc, children=[dict(c, children=[]) for c in children])
+        return summary_, tree
+
+    async def summary_job(request: Request) -> Response:
+        body = body_dict(await read_json(request))
+        guid = body.get("process_guid")
+        if not isinstance(guid, str) or not guid:
+            raise cloud_error(400, "INVALID_ARGUMENT", "process_guid is required")
+        index = org().processes.index_of(guid)
+        job = engine().submit("process_summary", request=body)
+        job.state["index"] = index
+        return json_response({"job_id": job.id})
+
+    async def summary_results(request: Request) -> Response:
+        job, view = engine().poll(request.path_params["job_id"], "process_summary")
+        fmt = request.query_params.get("format", "summary")
+        index = job.state.get("index")
+        out: dict[str, Any] = {"contacted": view.contacted, "completed": view.completed}
+        if not view.done:
+            out.update({"exception": "", fmt: {}})
+            return json_response(out)
+        summary_, tree = summary(index)
+        out["exception"] = "" if index is not None else "NOT_FOUND"
+        out[fmt if fmt in ("summary", "tree") else "summary"] = tree if fmt == "tree" else summary_
+        return json_response(out)
+
+    async def legacy_summary(request: Request) -> Response:
+        guid = request.query_params.get("process_guid", "")
+        index = org().processes.index_of(guid)
+        if index is None:
+            raise cloud_error(404, "NOT_FOUND", f"process {guid} not found")
+        summary_, _ = summary(index)
+        return json_response({**summary_, "incomplete_results": False})
+
+    async def legacy_tree(request: Request) -> Response:
+        guid = request.query_params.get("process_guid", "")
+        index = org().processes.index_of(guid)
+        if index is None:
+            raise cloud_error(404, "NOT_FOUND", f"process {guid} not found")
+        _, tree = summary(index)
+        children = tree.pop("children")
+        return json_response({"incomplete_results": False, "nodes": {**tree, "children": children}})
+
+    def facet_job(kind: str, table_of: Callable[[], Table], body: dict[str, Any]) -> Response:
+        terms = body.get("terms") or {}
+        if not (isinstance(terms, dict) and terms.get("fields")) and not body.get("ranges"):
+            raise cloud_error(
+                400, "INVALID_ARGUMENT", "at least one terms field or range is required"
+            )
+        query = body.get("query")
+        if query:
+            parse(str(query))
+        searchers = config.job_searchers
+
+        def compute() -> SearchResult:
+            table = table_of()
+            indices = table.select(
+                query=query,
+                criteria=body.get("criteria"),
+                exclusions=body.get("exclusions"),
+                time_range=body.get("time_range"),
+                anchor=org().anchor,
+            )
+            for name in (terms.get("fields") or []) if isinstance(terms, dict) else []:
+                if table.column(name) is None:
+                    raise CriteriaError(f"invalid facet field {name!r}", field="terms.fields")
+            return SearchResult.build(indices, lambda i: i, searchers, table=table)
+
+        job = engine().submit(kind, compute=compute, request=body)
+        return json_response({"job_id": job.id})
+
+    def facet_results(kind: str, request: Request) -> Response:
+        job, view = engine().poll(request.path_params["job_id"], kind)
+        limit = (
+            int_param(request.query_params, "limit", 100, minimum=1)
+            if "limit" in request.query_params
+            else None
+        )
+        out: dict[str, Any] = {"terms": [], "ranges": []}
+        if view.result is not None:
+            table: Table = view.result.extra["table"]
+            out = _facets(
+                table, view.rows if not view.done else view.result.rows, job.request, limit
+            )
+        out.update(
+            {"num_found": view.num_found, "contacted": view.contacted, "completed": view.completed}
+        )
+        return json_response(out)
+
+    async def process_facet_job(request: Request) -> Response:
+        return facet_job(
+            "process_facet", lambda: org().processes.table, body_dict(await read_json(request))
+        )
+
+    async def process_facet_results(request: Request) -> Response:
+        return facet_results("process_facet", request)
+
+    # ------------------------------------------------------------------ events
+    def process_events(guid: str) -> tuple[list[dict[str, Any]], Table]:
+        store = org().processes
+        index = store.index_of(guid)
+        events = store.events(index) if index is not None else []
+        return events, event_table(events)
+
+    async def event_search(request: Request) -> Response:
+        body = body_dict(await read_json(request, required=False))
+        guid = request.path_params["process_guid"]
+        events, table = process_events(guid)
+        query = body.get("query")
+        indices = table.select(
+            query=query,
+            criteria=body.get("criteria"),
+            exclusions=body.get("exclusions"),
+            time_range=body.get("time_range"),
+            anchor=org().anchor,
+        )
+        indices = table.sorted(
+            indices,
+            [(f, d) for f, d in sort_spec(body.get("sort")) if f != "event_timestamp"] or [],
+            default=[],
+        )
+        start = body.get("start", 0)
+        rows = body.get("rows", 10)
+        if not isinstance(start, int) or not isinstance(rows, int) or start < 0 or rows < 0:
+            raise cloud_error(
+                400, "INVALID_ARGUMENT", "start and rows must be non-negative integers"
+            )
+        segments = max(1, len(events) // 100 + 1)
+        return json_response(
+            {
+                "results": [events[i] for i in indices[start : start + min(rows, MAX_AVAILABLE)]],
+                "num_found": len(indices),
+                "num_available": min(len(indices), MAX_AVAILABLE),
+                "approximate_unaggregated": len(indices),
+                "num_aggregated": len(indices),
+                "total_segments": segments,
+                "processed_segments": segments,
+            }
+        )
+
+    async def event_facet(request: Request) -> Response:
+        body = body_dict(await read_json(request))
+        events, table = process_events(request.path_params["process_guid"])
+        indices = table.select(
+            query=body.get("query"), criteria=body.get("criteria"), anchor=org().anchor
+        )
+        out = _facets(table, indices, body, None)
+        segments = max(1, len(events) // 100 + 1)
+        out.update(
+            {"num_found": len(indices), "total_segments": segments, "processed_segments": segments}
+        )
+        return json_response(out)
+
+    async def event_validation(request: Request) -> Response:
+        if request.method == "POST":
+            body = body_dict(await read_json(request))
+            return json_response(validation(body.get("query") or body.get("q")))
+        return json_response(validation(request.query_params.get("q")))
+
+    # ------------------------------------------------------------------ auth events
+    async def auth_search(request: Request) -> Response:
+        body = body_dict(await read_json(request))
+        return submit_search("auth_search", lambda: org().auth_events.table, body, "-sqs")
+
+    async def auth_results(request: Request) -> Response:
+        job, view = engine().poll(request.path_params["job_id"], "auth_search")
+        fields = job.request.get("fields")
+        store = org().auth_events
+        return json_response(results_page(view, request, lambda i: store.project(i, fields), 10))
+
+    async def auth_details(request: Request) -> Response:
+        body = body_dict(await read_json(request))
+        ids = body.get("event_ids")
+        alert_id = body.get("alert_id")
+        if bool(ids) == bool(alert_id):
+            raise cloud_error(
+                400, "INVALID_ARGUMENT", "exactly one of event_ids and alert_id is required"
+            )
+        store = org().auth_events
+        if ids:
+            if not isinstance(ids, list):
+                raise cloud_error(400, "INVALID_ARGUMENT", "event_ids must be a list")
+            found = [i for i in (store.index_of(str(e)) for e in ids) if i is not None]
+        else:
+            index = org().alerts.index_of(str(alert_id))
+            device = org().alerts.rows()[index]["device_id"] if index is not None else None
+            found = [i for i in range(store.count) if store.doc(i)["device_id"] == device][:10]
+        return detail_job("auth_detail", found, lambda i: store.doc(i, full=True))
+
+    async def auth_facet_job(request: Request) -> Response:
+        return facet_job(
+            "auth_facet", lambda: org().auth_events.table, body_dict(await read_json(request))
+        )
+
+    async def auth_facet_results(request: Request) -> Response:
+        return facet_results("auth_facet", request)
+
+    async def auth_group_results(request: Request) -> Response:
+        _, view = engine().poll(request.path_params["job_id"], "auth_search")
+        body = body_dict(await read_json(request, required=False))
+        fields = body.get("fields") or []
+        if isinstance(fields, str):
+            fields = [fields]
+        if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+            raise cloud_error(400, "INVALID_ARGUMENT", "fields must be a list of field names")
+        store = org().auth_events
+        table = store.table
+        groups = _group(store, table, list(view.rows), [f for f in fields if f != "*"], body)
+        start = body.get("start", 0) or 0
+        rows = body.get("rows", 500) or 500
+        page = groups[start : start + rows]
+        return json_response(
+            {
+                "group_results": page,
+                "num_found": view.num_found,
+                "num_available": view.num_available,
+                "groups_num_available": len(groups),
+                "approximate_unaggregated": view.num_found,
+                "num_aggregated": view.num_found,
+                "contacted": view.contacted,
+                "completed": view.completed,
+            }
+        )
+
+    async def auth_descriptions(request: Request) -> Response:
+        return json_response(AUTH_DESCRIPTIONS)
+
+    async def auth_suggestions(request: Request) -> Response:
+        q = request.query_params.get("suggest.q")
+        if q is None:
+            raise cloud_error(400, "INVALID_ARGUMENT", "suggest.q is required")
+        count = int_param(request.query_params, "suggest.count", 50, minimum=0)
+        if ":" in q:
+            return json_response({"suggestions": []})
+        prefix = q.strip().lower()
+        out = [
+            {"term": f, "weight": 350, "required_skus_all": ["auth"], "required_skus_some": []}
+            for f in org().auth_events.fields()
+            if f.startswith(prefix)
+        ]
+        return json_response({"suggestions": out[:count]})
+
+    async def auth_validation(request: Request) -> Response:
+        return json_response(validation(request.query_params.get("q")))
+
+    table_: list[tuple[str, Handler, list[str]]] = [
+        (f"{P2}/search_jobs", process_search, ["POST"]),
+        (f"{P2}/search_jobs/{{job_id}}/results", process_results, ["GET"]),
+        (f"{P1}/search_jobs/{{job_id}}", process_status_v1, ["GET"]),
+        (f"{P1}/search_jobs", process_job_list, ["GET"]),
+        (f"{TH1}/search_jobs", process_job_list, ["GET"]),
+        (f"{P1}/limits", process_limits, ["GET"]),
+        (f"{TH1}/limits", process_limits, ["GET"]),
+        (f"{P2}/search_validation", process_validation, ["POST", "GET"]),
+        (f"{P1}/search_validation", process_validation, ["GET", "POST"]),
+        (f"{P2}/detail_jobs", process_details, ["POST"]),
+        (f"{P2}/detail_jobs/{{job_id}}/results", detail_results, ["GET"]),
+        (f"{P2}/summary_jobs", summary_job, ["POST"]),
+        (f"{P2}/summary_jobs/{{job_id}}/results", summary_results, ["GET"]),
+        (f"{P2}/facet_jobs", process_facet_job, ["POST"]),
+        (f"{P2}/facet_jobs/{{job_id}}/results", process_facet_results, ["GET"]),
+        (f"{P1}/summary", legacy_summary, ["GET"]),
+        (f"{TH1}/tree", legacy_tree, ["GET"]),
+        (f"{E2}/{{process_guid}}/_search", event_search, ["POST"]),
+        (f"{E2}/{{process_guid}}/_facet", event_facet, ["POST"]),
+        (f"{E1}/search_validation", event_validation, ["GET", "POST"]),
+        (f"{A2}/search_jobs", auth_search, ["POST"]),
+        (f"{A2}/search_jobs/{{job_id}}/results", auth_results, ["GET"]),
+        (f"{A2}/search_jobs/{{job_id}}/group_results", auth_group_results, ["POST"]),
+        (f"{A2}/detail_jobs", auth_details, ["POST"]),
+        (f"{A2}/detail_jobs/{{job_id}}/results", detail_results, ["GET"]),
+        (f"{A2}/facet_jobs", auth_facet_job, ["POST"]),
+        (f"{A2}/facet_jobs/{{job_id}}/results", auth_facet_results, ["GET"]),
+        (f"{A2}/descriptions", auth_descriptions, ["GET"]),
+        (f"{A2}/search_suggestions", auth_suggestions, ["GET"]),
+        (f"{A2}/search_validation", auth_validation, ["GET"]),
+    ]
+    return [Route(path, cloud_handler(org_key, h), methods=m) for path, h, m in table_]
+
+
+def _group(
+    store: Any, table: Table, indices: list[int], fields: list[str], body: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Auth-event groups: by field values, then (with ``range``) by time, interval or bucket."""
+    for name in fields:
+        if table.column(name) is None:
+            raise CriteriaError(f"invalid group field {name!r}", field="fields")
+    max_events = body.get("max_events_per_group")
+    spec = body.get("range") or {}
+    time_field = spec.get("field") or "device_timestamp"
+    duration = None
+    if spec.get("duration"):
+        from cbasync.testing.dataset.cloud import window_seconds
+
+        duration = window_seconds("-" + str(spec["duration"]).lstrip("-"))
+    method = str(spec.get("method") or "interval").lower()
+    if method not in ("interval", "bucket"):
+        raise CriteriaError(
+            "range.method must be interval or bucket",
+            field="range.method",
+            known=("interval", "bucket"),
+        )
+
+    def key(i: int) -> tuple[str, ...]:
+        out = []
+        for name in fields:
+            v = table.value(i, name)
+            if isinstance(v, list):
+                v = v[0] if v else ""
+            out.append(str(v).lower() if isinstance(v, bool) else str(v))
+        return tuple(out)
+
+    def when(i: int) -> float:
+        v = table.value(i, time_field)
+        return float(v) if isinstance(v, (int, float)) else epoch_of(v)
+
+    buckets: dict[tuple[str, ...], list[int]] = {}
+    for i in indices:
+        buckets.setdefault(key(i), []).append(i)
+    groups: list[dict[str, Any]] = []
+    for value, members in buckets.items():
+        members.sort(key=when)
+        parts: list[list[int]] = []
+        if duration is None:
+            parts = [members]
+        else:
+            for i in members:
+                if not parts:
+                    parts.append([i])
+                    continue
+                anchor = when(parts[-1][-1]) if method == "interval" else when(parts[-1][0])
+                if when(i) - anchor < duration:
+                    parts[-1].append(i)
+                else:
+                    parts.append([i])
+        for part in parts:
+            shown = (
+                part if not isinstance(max_events, int) or max_events <= 0 else part[:max_events]
+            )
+            groups.append(
+                {
+                    "group_key": ",".join(fields),
+                    "group_value": ",".join(value),
+                    "group_start_timestamp": iso(when(part[0])),
+                    "group_end_timestamp": iso(when(part[-1])),
+                    "results": [store.doc(i, full=True) for i in shown],
+                    "total_events": len(part),
+                }
+            )
+    groups.sort(key=lambda g: (-g["total_events"], g["group_value"]))
+    return groups
