@@ -1763,6 +1763,13 @@ class CloudOrg:
         return self._auth_events
 
     @property
+    def livequery(self) -> LiveQueryStore:
+        store: LiveQueryStore = self.lazy(
+            "livequery", lambda: LiveQueryStore(self, self.config.job_duration)
+        )
+        return store
+
+    @property
     def has_online_endpoints(self) -> bool:
         """Whether any sensor answers (a search job over an org with none never progresses)."""
         return any(ep.online for ep in self.state.endpoints)
@@ -2807,3 +2814,562 @@ class AuthEventStore:
     def fields(self) -> list[str]:
         """Every field a detail document has (for suggestions)."""
         return sorted(self.doc(0, full=True)) if self.count else list(AUTH_SEARCH_FIELDS)
+
+
+# --------------------------------------------------------------------------------------------
+# LiveQuery (Audit & Remediation)
+# --------------------------------------------------------------------------------------------
+
+
+class SqlError(ValueError):
+    """What osquery reports for a query it cannot run (becomes a device ``error`` status)."""
+
+
+_SQL = re.compile(
+    r"^\s*select\s+(?P<cols>.+?)\s+from\s+(?P<table>[A-Za-z_][A-Za-z0-9_]*)"
+    r"(?:\s+where\s+(?P<where>.+?))?(?:\s+limit\s+(?P<limit>\d+))?\s*;?\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_COND = re.compile(
+    r"^\s*(?P<col>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<op>=|==|!=|<>|>=|<=|>|<|\blike\b)\s*"
+    r"(?P<val>'(?:[^']|'')*'|\"[^\"]*\"|-?\d+(?:\.\d+)?)\s*$",
+    re.IGNORECASE,
+)
+
+
+def _sql_condition(text: str) -> Callable[[Mapping[str, Any]], bool]:
+    """A WHERE clause of ``col op value`` terms joined by AND/OR (AND binds tighter)."""
+    ors = re.split(r"\s+or\s+", text.strip(), flags=re.IGNORECASE)
+    groups: list[list[Callable[[Mapping[str, Any]], bool]]] = []
+    for part in ors:
+        terms = []
+        for cond in re.split(r"\s+and\s+", part, flags=re.IGNORECASE):
+            match = _COND.match(cond.strip().strip("()"))
+            if match is None:
+                raise SqlError(
+                    f'near "{cond.strip().split()[0] if cond.strip() else text}": syntax error'
+                )
+            terms.append(
+                _sql_term(match.group("col").lower(), match.group("op").lower(), match.group("val"))
+            )
+        groups.append(terms)
+    return lambda row: any(all(t(row) for t in terms) for terms in groups)
+
+
+def _sql_term(col: str, op: str, raw: str) -> Callable[[Mapping[str, Any]], bool]:
+    if raw[0] in "'\"":
+        value: Any = raw[1:-1].replace("''", "'")
+    else:
+        value = float(raw) if "." in raw else int(raw)
+
+    def get(row: Mapping[str, Any]) -> Any:
+        if col not in row:
+            raise SqlError(f"no such column: {col}")
+        return row[col]
+
+    if op == "like":
+        pattern = re.compile(
+            "^" + re.escape(str(value)).replace("%", ".*").replace("_", ".") + "$", re.IGNORECASE
+        )
+        return lambda row: pattern.match(str(get(row))) is not None
+
+    def compare(row: Mapping[str, Any]) -> bool:
+        left = get(row)
+        right = value
+        if isinstance(right, (int, float)):
+            try:
+                left = float(left)
+            except (TypeError, ValueError):
+                return False
+        else:
+            left = str(left)
+        if op in ("=", "=="):
+            return bool(left == right)
+        if op in ("!=", "<>"):
+            return bool(left != right)
+        if op == ">":
+            return bool(left > right)
+        if op == "<":
+            return bool(left < right)
+        if op == ">=":
+            return bool(left >= right)
+        return bool(left <= right)
+
+    return compare
+
+
+LIVEQUERY_TABLES = (
+    "file",
+    "interface_addresses",
+    "listening_ports",
+    "logged_in_users",
+    "os_version",
+    "processes",
+    "programs",
+    "system_info",
+    "uptime",
+    "users",
+)
+
+
+def osquery_rows(sql: str, ep: Endpoint, image: Any, now: float) -> list[dict[str, Any]]:
+    """Run a (small) osquery SQL statement against one endpoint; SqlError when osquery would."""
+    match = _SQL.match(sql or "")
+    if match is None:
+        word = (sql or "").strip().split()[0] if (sql or "").strip() else "end of input"
+        raise SqlError(f'near "{word}": syntax error')
+    table = match.group("table").lower()
+    where = _sql_condition(match.group("where")) if match.group("where") else None
+    rows = _osquery_table(table, ep, image, now, match.group("where") or "")
+    if where is not None:
+        rows = [r for r in rows if where(r)]
+    if match.group("limit"):
+        rows = rows[: int(match.group("limit"))]
+    cols = [c.strip() for c in match.group("cols").split(",")]
+    if cols == ["*"]:
+        return rows
+    out = []
+    for row in rows:
+        picked = {}
+        for col in cols:
+            name = col.split()[-1].lower() if " as " in col.lower() else col.lower()
+            source = col.split()[0].lower()
+            if source not in row:
+                raise SqlError(f"no such column: {source}")
+            picked[name] = row[source]
+        out.append(picked)
+    return out
+
+
+def _osquery_table(
+    table: str, ep: Endpoint, image: Any, now: float, where: str
+) -> list[dict[str, Any]]:
+    windows = ep.os_family == "windows"
+    if table == "system_info":
+        return [
+            {
+                "hostname": ep.hostname,
+                "uuid": _uuid("hw", ep.index).upper(),
+                "cpu_brand": "Intel(R) Xeon(R) Gold 6248R CPU @ 3.00GHz",
+                "cpu_logical_cores": str(4 if ep.host_type == "workstation" else 16),
+                "physical_memory": str(ep.physical_memory_size),
+                "hardware_vendor": "VMware, Inc." if ep.host_type != "workstation" else "Dell Inc.",
+                "hardware_model": "VMware7,1" if ep.host_type != "workstation" else "Latitude 7420",
+                "computer_name": ep.hostname,
+            }
+        ]
+    if table == "os_version":
+        version = ep.cloud_os_version
+        return [
+            {
+                "name": ep.os_name,
+                "version": version,
+                "major": "10" if windows else "",
+                "platform": {"windows": "windows", "macos": "darwin", "linux": "ubuntu"}[
+                    ep.os_family
+                ],
+            }
+        ]
+    if table == "uptime":
+        total = ep.uptime
+        return [
+            {
+                "days": str(total // 86_400),
+                "hours": str(total % 86_400 // 3600),
+                "minutes": str(total % 3600 // 60),
+                "seconds": str(total % 60),
+                "total_seconds": str(total),
+            }
+        ]
+    if table == "processes":
+        rows = []
+        for p in image.process_list():
+            name = p.path.replace("\\", "/").rsplit("/", 1)[-1] or (
+                "System" if p.pid == 4 else "kernel"
+            )
+            rows.append(
+                {
+                    "pid": str(p.pid),
+                    "name": name,
+                    "path": p.path,
+                    "cmdline": p.command_line,
+                    "parent": str(p.parent),
+                    "uid": p.sid,
+                    "start_time": str(p.create_time),
+                }
+            )
+        return rows
+    if table == "users":
+        user = ep.username.rsplit("\\", 1)[-1]
+        base = [
+            {
+                "uid": "500" if windows else "0",
+                "username": "Administrator" if windows else "root",
+                "description": "Built-in account",
+                "directory": "C:\\Users\\Administrator" if windows else "/root",
+            }
+        ]
+        home = (
+            f"C:\\Users\\{user}"
+            if windows
+            else (f"/Users/{user}" if ep.os_family == "macos" else f"/home/{user}")
+        )
+        return [
+            *base,
+            {
+                "uid": "1001",
+                "username": user,
+                "description": f"{ep.first_name} {ep.last_name}",
+                "directory": home,
+            },
+        ]
+    if table == "logged_in_users":
+        return (
+            [
+                {
+                    "user": ep.username,
+                    "host": ep.hostname,
+                    "time": str(int(now) - 3600),
+                    "type": "user",
+                }
+            ]
+            if ep.online
+            else []
+        )
+    if table == "interface_addresses":
+        return [
+            {
+                "interface": "Ethernet0" if windows else "eth0",
+                "address": ep.internal_ip,
+                "mask": "255.255.255.0",
+            },
+            {"interface": "lo", "address": "127.0.0.1", "mask": "255.0.0.0"},
+        ]
+    if table == "listening_ports":
+        ports = (135, 445, 3389) if windows else (22, 80)
+        return [
+            {"pid": "4" if windows else "1", "port": str(p), "protocol": "6", "address": "0.0.0.0"}  # noqa: S104 - data, not a bind
+            for p in ports
+        ]
+    if table == "programs":
+        if not windows:
+            raise SqlError("no such table: programs")
+        return [
+            {"name": n, "version": v, "publisher": pub}
+            for n, v, pub in (
+                ("7-Zip 23.01 (x64)", "23.01", "Igor Pavlov"),
+                ("Google Chrome", "120.0.6099.130", "Google LLC"),
+                ("Mozilla Firefox (x64 en-US)", "121.0", "Mozilla"),
+            )
+        ]
+    if table == "file":
+        match = re.search(r"path\s*(?:=|like)\s*'([^']*)'", where, re.IGNORECASE)
+        if match is None:
+            raise SqlError("file table requires a path constraint")
+        path = match.group(1)
+        if "%" in path:
+            folder = path.rsplit("\\" if windows else "/", 1)[0]
+            try:
+                entries = image.list_directory(folder + ("\\" if windows else "/"))
+            except Exception:
+                return []
+            sep = "\\" if windows else "/"
+            return [
+                {
+                    "path": folder + sep + e.filename,
+                    "filename": e.filename,
+                    "size": str(e.size),
+                    "mtime": str(e.last_write_time),
+                    "type": "directory" if "DIRECTORY" in e.attributes else "regular",
+                }
+                for e in entries
+                if e.filename not in (".", "..")
+            ]
+        try:
+            entry = image.list_directory(path)[0]
+        except Exception:
+            return []
+        return [
+            {
+                "path": path,
+                "filename": entry.filename,
+                "size": str(entry.size),
+                "mtime": str(entry.last_write_time),
+                "type": "directory" if "DIRECTORY" in entry.attributes else "regular",
+            }
+        ]
+    raise SqlError(f"no such table: {table}")
+
+
+@dataclass
+class LiveQueryRun:
+    id: str
+    name: str
+    sql: str
+    created_by: str
+    create_time: float
+    created_mono: float
+    device_filter: dict[str, Any]
+    notify_on_finish: bool
+    targets: list[int]
+    respond_after: dict[int, float]
+    template_id: str | None = None
+    schedule: dict[str, Any] | None = None
+    status_override: str | None = None
+    cancellation_time: float | None = None
+    cancelled_by: str | None = None
+    results: dict[int, tuple[str, list[dict[str, Any]], str, float]] = field(default_factory=dict)
+    """Per responded device: (status, rows, message, time_received)."""
+
+
+_RUN_TIMEOUT = 7 * 86_400
+
+
+class LiveQueryStore:
+    """LiveQuery runs: devices answer over ``duration`` seconds; offline ones never do."""
+
+    def __init__(self, org: CloudOrg, duration: float) -> None:
+        self.org = org
+        self.duration = duration
+        self.runs: dict[str, LiveQueryRun] = {}
+        self.templates: dict[str, dict[str, Any]] = {}
+
+    def _targets(self, device_filter: Mapping[str, Any]) -> list[int]:
+        eps = self.org.state.endpoints
+        ids = device_filter.get("device_id") or device_filter.get("device_ids")
+        oses = device_filter.get("os") or device_filter.get("device_types")
+        policies = device_filter.get("policy_id") or device_filter.get("policy_ids")
+        deployment = device_filter.get("deployment_type")
+        out = []
+        for ep in eps:
+            if ep.deregistered:
+                continue
+            if ids and ep.device_id not in {int(i) for i in ids}:
+                continue
+            if oses and ep.cloud_os not in {str(o).upper() for o in oses}:
+                continue
+            if policies and ep.policy_id not in {int(p) for p in policies}:
+                continue
+            if deployment and self.org.devices.deployment_type(ep) not in set(deployment):
+                continue
+            out.append(ep.index)
+        return out
+
+    def create(self, body: Mapping[str, Any], user: str) -> LiveQueryRun:
+        sql = body.get("sql")
+        if not isinstance(sql, str) or not sql.strip():
+            raise CriteriaError("sql is required", field="sql")
+        device_filter = body.get("device_filter") or {}
+        if not isinstance(device_filter, Mapping):
+            raise CriteriaError("device_filter must be an object", field="device_filter")
+        clock = self.org.state.clock
+        run_id = "".join(
+            "abcdefghijklmnopqrstuvwxyz0123456789"[
+                (stable("lq", len(self.runs), clock.time(), sql) >> (5 * k)) % 36
+            ]
+            for k in range(12)
+        )
+        targets = self._targets(device_filter)
+        online = [i for i in targets if self.org.state.endpoints[i].online]
+        respond = {
+            i: self.duration * (0.1 + 0.9 * (mix(self.org.seed, i, len(self.runs)) % 1000) / 999)
+            for i in online
+        }
+        run = LiveQueryRun(
+            id=run_id,
+            name=str(body.get("name") or sql[:40]),
+            sql=sql,
+            created_by=user,
+            create_time=clock.time(),
+            created_mono=clock.monotonic(),
+            device_filter=dict(device_filter),
+            notify_on_finish=bool(body.get("notify_on_finish", False)),
+            targets=targets,
+            respond_after=respond,
+            template_id=body.get("template_id"),
+            schedule=body.get("schedule"),
+        )
+        self.runs[run.id] = run
+        return run
+
+    def advance(self, run: LiveQueryRun) -> None:
+        """Collect the answers of devices whose time has come."""
+        if run.status_override is not None:
+            return
+        clock = self.org.state.clock
+        elapsed = clock.monotonic() - run.created_mono
+        eps = self.org.state.endpoints
+        for index, after in run.respond_after.items():
+            if index in run.results or elapsed < after:
+                continue
+            ep = eps[index]
+            when = run.create_time + after
+            try:
+                from cbasync.testing.live_response.service import image_for, image_store
+
+                image = image_for(image_store(self.org.state), ep)
+                rows = osquery_rows(run.sql, ep, image, when)
+            except SqlError as exc:
+                run.results[index] = ("error", [], str(exc), when)
+                continue
+            run.results[index] = ("matched" if rows else "not_matched", rows, "", when)
+
+    def status(self, run: LiveQueryRun) -> str:
+        self.advance(run)
+        if run.status_override:
+            return run.status_override
+        if len(run.results) == len(run.targets):
+            return "COMPLETE"
+        if self.org.state.clock.time() - run.create_time > _RUN_TIMEOUT:
+            return "TIMED_OUT"
+        return "ACTIVE"
+
+    def device_status(self, run: LiveQueryRun, index: int) -> str:
+        if index in run.results:
+            return run.results[index][0]
+        if run.status_override == "CANCELLED":
+            return "cancelled"
+        ep = self.org.state.endpoints[index]
+        if ep.os_family not in ("windows", "macos", "linux"):
+            return "not_supported"
+        return "in_progress" if index in run.respond_after else "not_started"
+
+    def counts(self, run: LiveQueryRun) -> dict[str, int]:
+        statuses = Counter(self.device_status(run, i) for i in run.targets)
+        return {
+            "total_results": sum(len(r[1]) for r in run.results.values()),
+            "match_count": statuses["matched"],
+            "no_match_count": statuses["not_matched"],
+            "success_count": statuses["matched"] + statuses["not_matched"],
+            "error_count": statuses["error"],
+            "in_progress_count": statuses["in_progress"],
+            "not_started_count": statuses["not_started"],
+            "not_supported_count": statuses["not_supported"],
+            "cancelled_count": statuses["cancelled"],
+        }
+
+    def render(self, run: LiveQueryRun) -> dict[str, Any]:
+        status = self.status(run)
+        answered = [r[3] for r in run.results.values()]
+        return {
+            "org_key": self.org.org_key,
+            "name": run.name,
+            "id": run.id,
+            "sql": run.sql,
+            "created_by": run.created_by,
+            "create_time": iso(run.create_time),
+            "status_update_time": iso(max(answered) if answered else run.create_time),
+            "timeout_time": iso(run.create_time + _RUN_TIMEOUT),
+            "cancellation_time": iso(run.cancellation_time),
+            "cancelled_by": run.cancelled_by,
+            "archive_time": None,
+            "archived_by": None,
+            "notify_on_finish": run.notify_on_finish,
+            "active_org_devices": sum(1 for ep in self.org.state.endpoints if ep.online),
+            "status": status,
+            "device_filter": run.device_filter,
+            "schedule": run.schedule,
+            "schema": None,
+            "recommended_query_id": None,
+            "template_id": run.template_id,
+            "destinations": ["LQ"],
+            "last_result_time": iso(max(answered)) if answered else None,
+            **self.counts(run),
+        }
+
+    def device_json(self, index: int) -> dict[str, Any]:
+        ep = self.org.state.endpoints[index]
+        return {
+            "id": ep.device_id,
+            "name": ep.hostname,
+            "policy_id": ep.policy_id,
+            "policy_name": ep.policy_name,
+            "os": ep.cloud_os,
+        }
+
+    def result_rows(self, run: LiveQueryRun) -> list[dict[str, Any]]:
+        """Every result row of the run so far (matched rows, and one row per other answer)."""
+        self.advance(run)
+        out: list[dict[str, Any]] = []
+        for index in run.targets:
+            if index not in run.results:
+                continue
+            status, rows, message, when = run.results[index]
+            base = {
+                "id": run.id,
+                "device": self.device_json(index),
+                "status": status,
+                "time_received": iso(when),
+                "device_message": message,
+                "metrics": {"cpu": round(0.1 + (index % 10) / 20, 2), "memory": 180 + index % 50},
+            }
+            if rows:
+                out.extend({**base, "fields": row} for row in rows)
+            else:
+                out.append({**base, "fields": {}})
+        return out
+
+    def summaries(self, run: LiveQueryRun) -> list[dict[str, Any]]:
+        self.advance(run)
+        out = []
+        for index in run.targets:
+            status = self.device_status(run, index)
+            got = run.results.get(index)
+            start = run.create_time
+            finish = got[3] if got else None
+            out.append(
+                {
+                    "id": run.id,
+                    "device": self.device_json(index),
+                    "status": status,
+                    "total_results": len(got[1]) if got else 0,
+                    "error_description": got[2] if got and got[0] == "error" else None,
+                    "metrics": [
+                        {"key": "cpu", "value": round(0.1 + (index % 10) / 20, 2)},
+                        {"key": "memory", "value": 180 + index % 50},
+                    ],
+                    "start_time": iso(start),
+                    "finish_time": iso(finish),
+                    "update_time": iso(finish or start),
+                }
+            )
+        return out
+
+
+def dict_table(
+    rows: list[dict[str, Any]],
+    schema: Mapping[str, FieldType] | None = None,
+    time_fields: Iterable[str] = (),
+) -> Table:
+    """A Table over materialised (possibly nested) dict rows; dotted names reach into them."""
+
+    def getter(name: str) -> Getter:
+        parts = name.split(".")
+
+        def get(i: int) -> Any:
+            cur: Any = rows[i]
+            for p in parts:
+                if not isinstance(cur, Mapping):
+                    return None
+                cur = cur.get(p)
+            return cur
+
+        return get
+
+    class _Columns(dict[str, Column]):
+        def __missing__(self, key: str) -> Column:
+            col = getter(key)
+            self[key] = col
+            return col
+
+        def get(self, key: str, default: Any = None) -> Any:
+            return self[key]
+
+    times = frozenset(time_fields)
+    cols = _Columns()
+    for name in times:
+        raw = getter(name)
+        cols[name] = (lambda g: lambda i: epoch_of(g(i)) if g(i) else None)(raw)
+    return Table(
+        count=lambda: len(rows), columns=cols, schema=dict(schema or {}), time_criteria=times
+    )
