@@ -21,7 +21,16 @@ import dataclasses
 import functools
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Hashable, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Hashable,
+    Sequence,
+)
+from contextlib import aclosing
 from typing import Any, Generic, TypeVar
 
 from cbasync._tasks import gather
@@ -96,15 +105,16 @@ class OffsetPaginator(Generic[T]):
     def __await__(self) -> Generator[Any, None, Page[T]]:
         return self.first_page().__await__()
 
-    def __aiter__(self) -> AsyncIterator[T]:
+    def __aiter__(self) -> AsyncGenerator[T, None]:
         return self._items()
 
-    async def _items(self) -> AsyncIterator[T]:
-        async for page in self.pages():
-            for item in page.items:
-                yield item
+    async def _items(self) -> AsyncGenerator[T, None]:
+        async with aclosing(self.pages()) as pages:
+            async for page in pages:
+                for item in page.items:
+                    yield item
 
-    async def pages(self) -> AsyncIterator[Page[T]]:
+    async def pages(self) -> AsyncGenerator[Page[T], None]:
         """Every page in order, fetched ``concurrency`` at a time once the total is known."""
         if self.stop is not None and self.stop <= self.start:
             return

@@ -22,9 +22,10 @@ import os
 import platform
 import ssl
 import time
+import typing
 import uuid
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from contextlib import aclosing, asynccontextmanager
 from http import HTTPStatus
 from typing import Any, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
@@ -149,10 +150,11 @@ class StreamingResponse:
         value = self._response.headers.get("content-length")
         return int(value) if value and value.isdigit() else None
 
-    async def aiter_bytes(self, chunk_size: int | None = 64 * 1024) -> AsyncIterator[bytes]:
+    async def aiter_bytes(self, chunk_size: int | None = 64 * 1024) -> AsyncGenerator[bytes, None]:
         try:
-            async for chunk in self._response.aiter_bytes(chunk_size):
-                yield chunk
+            async with aclosing(_generator(self._response.aiter_bytes(chunk_size))) as chunks:
+                async for chunk in chunks:
+                    yield chunk
         except httpx.TimeoutException as exc:
             raise errors.TimeoutError(
                 "the download stalled",
@@ -554,7 +556,9 @@ class Transport:
                 if redirects >= MAX_REDIRECTS:
                     raise _AttemptFailed(
                         errors.ServerError(
-                            f"more than {MAX_REDIRECTS} redirects", status=response.status_code, **meta
+                            f"more than {MAX_REDIRECTS} redirects",
+                            status=response.status_code,
+                            **meta,
                         ),
                         Failure.FINAL,
                     )
@@ -898,11 +902,12 @@ def _raise_for_error_message(response: Response, token: str) -> None:
 async def _read_limited(response: httpx.Response, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_bytes():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size >= limit:
-            break
+    async with aclosing(_generator(response.aiter_bytes())) as stream:
+        async for chunk in stream:
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= limit:
+                break
     return b"".join(chunks)[:limit]
 
 
@@ -963,3 +968,9 @@ def _restrict_versions(context: ssl.SSLContext, force_tls_1_2: bool) -> ssl.SSLC
     if force_tls_1_2:
         context.maximum_version = ssl.TLSVersion.TLSv1_2
     return context
+
+
+def _generator(iterator: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
+    """httpx's body iterators are async generators typed as iterators; say what they are so
+    they can be closed explicitly."""
+    return typing.cast(AsyncGenerator[bytes, None], iterator)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable
 
 from cbasync import errors
 
@@ -54,7 +54,7 @@ class _Reader:
         self._buffer = data + self._buffer
 
 
-async def unzip_member(chunks: AsyncIterable[bytes], name: str) -> AsyncIterator[bytes]:
+async def unzip_member(chunks: AsyncIterable[bytes], name: str) -> AsyncGenerator[bytes, None]:
     """Yield the uncompressed bytes of member ``name``; ``ServerError`` if it is missing or
     corrupt."""
     reader = _Reader(chunks)

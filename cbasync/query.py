@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import abc
 import copy
+from contextlib import aclosing
 import sys
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -160,8 +161,9 @@ class Query(abc.ABC, Generic[M]):
 
     async def _iterate(self) -> AsyncIterator[M]:
         paginator = await self._paginator()
-        async for item in paginator:
-            yield item
+        async with aclosing(paginator.__aiter__()) as items:
+            async for item in items:
+                yield item
 
     async def all(self) -> list[M]:
         """Every result in a list (mind the size: iterate instead for big result sets)."""

@@ -108,7 +108,9 @@ def _ipv4(value: int | str | None) -> str | None:
     return socket.inet_ntoa(struct.pack(">i" if value < 0 else ">I", value))
 
 
-def _fields(raw: str, count: int) -> list[str]:
+def _fields(raw: object, count: int) -> list[str]:
+    if not isinstance(raw, str):
+        raise _EventError(f"expected a pipe-delimited string, got {type(raw).__name__}")
     parts = raw.split("|")
     if len(parts) < count:
         raise _EventError(f"expected {count} fields, got {len(parts)}")
@@ -197,7 +199,10 @@ class NetConnEvent:
     @classmethod
     def parse(cls, raw: Any, segment_id: int | None = None) -> NetConnEvent:
         if isinstance(raw, Mapping):
+            # v2+ objects write the direction as "true"/"false" (outbound or not), like v1.
             direction = raw.get("direction")
+            if isinstance(direction, str) and direction.lower() in ("true", "false"):
+                direction = direction.lower() == "true"
             if isinstance(direction, bool):
                 direction = "outbound" if direction else "inbound"
             proto = raw.get("proto")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -77,22 +78,30 @@ class Binary(Model, edr.Binary):
 
     async def download(
         self, *, unzip: bool = False, chunk_size: int = 256 * 1024
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes, None]:
         """The file as it streams in: the server's ZIP, or with ``unzip=True`` the binary
         itself (the ZIP's ``filedata`` member, inflated on the fly and CRC-checked)."""
 
-        async def raw() -> AsyncIterator[bytes]:
-            async with self.api.transport.stream(
-                "GET", "/api/v1/binary/{md5}", path_params={"md5": self.md5.upper()}
-            ) as response:
-                async for chunk in response.aiter_bytes(chunk_size):
+        async def raw() -> AsyncGenerator[bytes, None]:
+            async with (
+                self.api.transport.stream(
+                    "GET", "/api/v1/binary/{md5}", path_params={"md5": self.md5.upper()}
+                ) as response,
+                aclosing(response.aiter_bytes(chunk_size)) as chunks,
+            ):
+                async for chunk in chunks:
                     yield chunk
 
-        source = raw()
-        if unzip:
-            source = unzip_member(source, "filedata")
-        async for chunk in source:
-            yield chunk
+        # Every generator in the chain is closed explicitly: one left suspended would hold the
+        # connection until the garbage collector found it.
+        async with aclosing(raw()) as source:
+            if not unzip:
+                async for chunk in source:
+                    yield chunk
+                return
+            async with aclosing(unzip_member(source, "filedata")) as unpacked:
+                async for chunk in unpacked:
+                    yield chunk
 
     async def download_to(self, path: str | os.PathLike[str], *, unzip: bool = True) -> Path:
         """Save the binary to ``path`` (unpacked unless ``unzip=False``). The file is written

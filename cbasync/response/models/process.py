@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import anyio
@@ -358,13 +359,16 @@ class Process(Model, edr.Process):
         segments: list[edr.ProcessSegment] = []
         adapter = adapter_for(edr.ProcessSegmentsResponse)
         buffer = b""
-        async with self.api.transport.stream(
-            "GET",
-            "/api/v6/process/{id}/{segment}/segment",
-            path_params={"id": self.id, "segment": self.segment},
-            headers={"Accept": "application/x-ndjson"},
-        ) as response:
-            async for chunk in response.aiter_bytes():
+        async with (
+            self.api.transport.stream(
+                "GET",
+                "/api/v6/process/{id}/{segment}/segment",
+                path_params={"id": self.id, "segment": self.segment},
+                headers={"Accept": "application/x-ndjson"},
+            ) as response,
+            aclosing(response.aiter_bytes()) as chunks,
+        ):
+            async for chunk in chunks:
                 buffer += chunk
                 *lines, buffer = buffer.split(b"\n")
                 for line in lines:

@@ -7,6 +7,7 @@ import datetime
 import os
 import shlex
 from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -225,10 +226,13 @@ class SensorGroup(Model, edr.SensorGroup):
 
     async def installer(self, kind: InstallerKind) -> AsyncIterator[bytes]:
         """The signed installer package (a ZIP; ``tar.gz`` for Linux), as it streams in."""
-        async with self.api.transport.stream(
-            "GET", f"/api/v1/group/{{id}}/installer/{kind}", path_params={"id": self.id}
-        ) as response:
-            async for chunk in response.aiter_bytes():
+        async with (
+            self.api.transport.stream(
+                "GET", f"/api/v1/group/{{id}}/installer/{kind}", path_params={"id": self.id}
+            ) as response,
+            aclosing(response.aiter_bytes()) as chunks,
+        ):
+            async for chunk in chunks:
                 yield chunk
 
     async def download_installer(self, kind: InstallerKind, path: str | os.PathLike[str]) -> Path:
