@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import abc
 import copy
-from contextlib import aclosing
 import sys
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from cbasync import errors

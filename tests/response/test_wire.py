@@ -342,7 +342,7 @@ async def test_sensor_isolation_times_out_with_the_last_state(mock: respx.MockRo
         found = cb.select(Sensor, 4)
         found.network_isolation_enabled = False  # make the object dirty so save() sends
         with pytest.raises(
-            errors.TimeoutError, match="isolation of sensor 4 did not finish within 0.05s"
+            errors.TimeoutError, match=r"isolation of sensor 4 did not finish within 0\.05s"
         ) as info:
             await found.isolate(timeout=0.05)
     assert isinstance(info.value.last_response, Sensor)
