@@ -337,11 +337,10 @@ class AsyncExportResponse(CbModel):
 
 class AuthEvent(CbModel):
     """
-    A Windows authentication event. Search results carry the 28 default fields (plus auth_remote_device); detail results carry all of them. backend/device timestamps and process_start_time are ISO-8601; ingress_time is epoch milliseconds. process_hash and parent_hash are [md5, sha256].
+    A Windows authentication event as search jobs return it - the 28 default fields of the fields enum plus auth_remote_device (more fields requested with `fields` are kept as extra fields; AuthEventDetail types them all). backend/device timestamps are ISO-8601; ingress_time is epoch milliseconds; process_hash is [md5, sha256].
     """
 
     event_id: str
-    document_guid: str | None = None
     org_id: str | None = None
     windows_event_id: int | None = None
     """
@@ -353,27 +352,8 @@ class AuthEvent(CbModel):
     """
     auth_username: str | None = None
     auth_domain_name: str | None = None
-    auth_user_id: str | None = None
-    """
-    SID.
-    """
-    auth_logon_id: str | None = None
-    auth_logon_type: int | None = None
-    auth_package: str | None = None
-    auth_impersonation_level: str | None = None
-    auth_key_length: int | None = None
-    auth_failed_logon_count: int | None = None
     auth_remote_device: str | None = None
     auth_remote_port: int | None = None
-    auth_remote_ipv4: str | None = None
-    auth_privileges: list[str] | None = None
-    auth_cleartext_credentials_logon: bool | None = None
-    auth_daemon_logon: bool | None = None
-    auth_elevated_token_logon: bool | None = None
-    auth_interactive_logon: bool | None = None
-    auth_remote_logon: bool | None = None
-    auth_restricted_admin_logon: bool | None = None
-    auth_virtual_account_logon: bool | None = None
     backend_timestamp: datetime | None = None
     device_timestamp: datetime | None = None
     ingress_time: int | None = None
@@ -381,15 +361,6 @@ class AuthEvent(CbModel):
     device_name: str | None = None
     device_group_id: int | None = None
     device_policy_id: int | None = None
-    device_policy: str | None = None
-    device_os: str | None = None
-    device_os_version: str | None = None
-    device_sensor_version: str | None = None
-    device_target_priority: str | None = None
-    device_location: str | None = None
-    device_external_ip: str | None = None
-    device_internal_ip: str | None = None
-    device_installed_by: str | None = None
     process_guid: str | None = None
     process_name: str | None = None
     """
@@ -398,35 +369,8 @@ class AuthEvent(CbModel):
     process_pid: list[int] | None = None
     process_username: list[str] | None = None
     process_hash: list[str] | None = None
-    process_sha256: str | None = None
-    process_cmdline: list[str] | None = None
-    process_cmdline_length: list[int] | None = None
-    process_start_time: datetime | None = None
-    process_elevated: bool | None = None
-    process_integrity_level: str | None = None
-    process_privileges: list[str] | None = None
-    process_company_name: str | None = None
-    process_file_description: str | None = None
-    process_internal_name: str | None = None
-    process_original_filename: str | None = None
-    process_product_name: str | None = None
-    process_product_version: str | None = None
-    process_publisher: list[str] | None = None
-    process_publisher_state: list[str] | None = None
-    process_reputation: str | None = None
-    process_effective_reputation: str | None = None
-    process_effective_reputation_source: str | None = None
     parent_guid: str | None = None
     parent_pid: int | None = None
-    parent_name: str | None = None
-    parent_hash: list[str] | None = None
-    parent_cmdline: str | None = None
-    parent_cmdline_length: int | None = None
-    parent_publisher: list[str] | None = None
-    parent_publisher_state: list[str] | None = None
-    parent_reputation: str | None = None
-    parent_effective_reputation: str | None = None
-    parent_effective_reputation_source: str | None = None
     childproc_count: int | None = None
     crossproc_count: int | None = None
     filemod_count: int | None = None
@@ -446,6 +390,69 @@ class AuthEventDescriptions(CbModel):
     auth_event_action: dict[str, str] | None = None
 
 
+class AuthEventDetail(AuthEvent):
+    """
+    An auth event with every field (detail jobs and group results carry them all); process_start_time is ISO-8601, parent_hash is [md5, sha256].
+    """
+
+    document_guid: str | None = None
+    auth_user_id: str | None = None
+    """
+    SID.
+    """
+    auth_logon_id: str | None = None
+    auth_logon_type: int | None = None
+    auth_package: str | None = None
+    auth_impersonation_level: str | None = None
+    auth_key_length: int | None = None
+    auth_failed_logon_count: int | None = None
+    auth_remote_ipv4: str | None = None
+    auth_privileges: list[str] | None = None
+    auth_cleartext_credentials_logon: bool | None = None
+    auth_daemon_logon: bool | None = None
+    auth_elevated_token_logon: bool | None = None
+    auth_interactive_logon: bool | None = None
+    auth_remote_logon: bool | None = None
+    auth_restricted_admin_logon: bool | None = None
+    auth_virtual_account_logon: bool | None = None
+    device_policy: str | None = None
+    device_os: str | None = None
+    device_os_version: str | None = None
+    device_sensor_version: str | None = None
+    device_target_priority: str | None = None
+    device_location: str | None = None
+    device_external_ip: str | None = None
+    device_internal_ip: str | None = None
+    device_installed_by: str | None = None
+    process_sha256: str | None = None
+    process_cmdline: list[str] | None = None
+    process_cmdline_length: list[int] | None = None
+    process_start_time: datetime | None = None
+    process_elevated: bool | None = None
+    process_integrity_level: str | None = None
+    process_privileges: list[str] | None = None
+    process_company_name: str | None = None
+    process_file_description: str | None = None
+    process_internal_name: str | None = None
+    process_original_filename: str | None = None
+    process_product_name: str | None = None
+    process_product_version: str | None = None
+    process_publisher: list[str] | None = None
+    process_publisher_state: list[str] | None = None
+    process_reputation: str | None = None
+    process_effective_reputation: str | None = None
+    process_effective_reputation_source: str | None = None
+    parent_name: str | None = None
+    parent_hash: list[str] | None = None
+    parent_cmdline: str | None = None
+    parent_cmdline_length: int | None = None
+    parent_publisher: list[str] | None = None
+    parent_publisher_state: list[str] | None = None
+    parent_reputation: str | None = None
+    parent_effective_reputation: str | None = None
+    parent_effective_reputation_source: str | None = None
+
+
 class AuthEventDetailJobRequest(CbModel):
     alert_id: str | None = None
     """
@@ -459,7 +466,10 @@ class AuthEventGroup(CbModel):
     group_value: str | None = None
     group_start_timestamp: datetime | None = None
     group_end_timestamp: datetime | None = None
-    results: list[AuthEvent] | None = None
+    results: list[AuthEventDetail] | None = None
+    """
+    Detail-style events (the seed's examples carry every field).
+    """
     total_events: int | None = None
 
 
@@ -2013,7 +2023,7 @@ class AuthEventDetailJobResults(SearchJobResults):
     Auth Events details (GET .../auth_events/detail_jobs/{job_id}/results).
     """
 
-    results: list[AuthEvent]
+    results: list[AuthEventDetail]
 
 
 class AuthEventSearchJobResults(SearchJobResults):
