@@ -211,7 +211,10 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             ]
         else:
             raise cloud_error(400, "INVALID_ARGUMENT", "device_id or search is required")
-        org().devices.act(action, ids, options)
+        touched = org().devices.act(action, ids, options)
+        org().defense.record(
+            f"{action.upper()} requested for {touched} device(s)", request.url.path
+        )
         return no_content()
 
     # ------------------------------------------------------------------------------ alerts (shared)
