@@ -114,6 +114,17 @@ class CbResponseAPI(BaseAPI):
         )
         return response.parse(adapter_for(edr.SuppressionStatus))
 
+    async def investigations(self) -> list[edr.Investigation]:
+        response = await self.transport.request("GET", "/api/investigations")
+        return list(response.parse(adapter_for(edr.InvestigationList)).root)
+
+    async def tagged_events(self, investigation_id: int | str) -> list[edr.TaggedEvent]:
+        """The events tagged into an investigation."""
+        response = await self.transport.request(
+            "GET", "/api/tagged_event/{id}", path_params={"id": investigation_id}
+        )
+        return list(response.parse(adapter_for(edr.TaggedEventList)).root)
+
     # -- approved IPs (EDR 6.3+ cloud; 7.7 bulk add) --------------------------------------
 
     async def approved_ips(self) -> list[edr.ApprovedIp]:

@@ -10,6 +10,7 @@ from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import anyio
+import pydantic
 
 from cbasync import errors
 from cbasync.model import Model, adapter_for
@@ -128,6 +129,27 @@ class Process(Model, edr.Process):
         self._adopt(fresh)
         self._state.extra["summary"] = fresh._summary
         return self
+
+    async def aggregate(self) -> Process:
+        """The process over all its segments (``/api/v2/process/{id}/0``: counts summed, no
+        siblings or children; faster than ``refresh``)."""
+        response = await self.api.transport.request(
+            "GET", "/api/v2/process/{id}/{segment}", path_params={"id": self.id, "segment": 0}
+        )
+        body = response.json()
+        data = body.get("process", body) if isinstance(body, dict) else None
+        if not isinstance(data, dict):
+            raise errors.ServerError(
+                "the v2 process route returned no process", route=response.route
+            )
+        process = Process._from_server(self.api, Process.model_validate(data), full=True)
+        process.__dict__["segment_id"] = 0
+        return process
+
+    @property
+    def end(self) -> datetime.datetime | None:
+        """When the process ended (its last event), or ``None`` while it runs."""
+        return self.get("last_update") if self.get("terminated") else None
 
     async def _ensure_summary(self) -> edr.ProcessSummaryResponse:
         if self._summary is None:
@@ -428,6 +450,12 @@ class _SummaryEnvelope(edr.ProcessSummaryResponse):
     """The v1 summary with its process validated straight into :class:`Process`."""
 
     process: Process | None = None  # type: ignore[assignment]
+
+    @pydantic.field_validator("parent", mode="before")
+    @classmethod
+    def _no_parent(cls, value: Any) -> Any:
+        # A process without a recorded parent comes with ``"parent": {}``.
+        return None if value == {} else value
 
 
 @dataclasses.dataclass(frozen=True)

@@ -135,18 +135,23 @@ class Sensor(Model, edr.Sensor):
             setattr(self, name, value)
         await self.save()
 
-    async def isolate(self, *, timeout: float = DEFAULT_ISOLATION_WAIT) -> Sensor:
+    async def isolate(
+        self, *, timeout: float = DEFAULT_ISOLATION_WAIT, poll_interval: float = 1.0
+    ) -> Sensor:
         """Isolate the endpoint from the network and wait until the sensor confirms it
-        (``is_isolating``); ``TimeoutError`` with the last sensor state after ``timeout``."""
+        (``is_isolating``); ``TimeoutError`` with the last sensor state after ``timeout``.
+        Polls start every ``poll_interval`` seconds and back off to ten times that."""
         await self._request_change(network_isolation_enabled=True)
-        return await self._wait_isolation(True, timeout)
+        return await self._wait_isolation(True, timeout, poll_interval)
 
-    async def unisolate(self, *, timeout: float = DEFAULT_ISOLATION_WAIT) -> Sensor:
+    async def unisolate(
+        self, *, timeout: float = DEFAULT_ISOLATION_WAIT, poll_interval: float = 1.0
+    ) -> Sensor:
         """Lift the isolation and wait until the sensor confirms it."""
         await self._request_change(network_isolation_enabled=False)
-        return await self._wait_isolation(False, timeout)
+        return await self._wait_isolation(False, timeout, poll_interval)
 
-    async def _wait_isolation(self, isolated: bool, timeout: float) -> Sensor:
+    async def _wait_isolation(self, isolated: bool, timeout: float, poll_interval: float) -> Sensor:
         async def fetch() -> Sensor:
             return await Sensor._fetch(self.api, self.id)
 
@@ -156,7 +161,7 @@ class Sensor(Model, edr.Sensor):
                 bool(s.is_isolating) is isolated and bool(s.network_isolation_enabled) is isolated
             ),
             max_wait=timeout,
-            backoff=Backoff(initial=1.0, maximum=10.0),
+            backoff=Backoff(initial=poll_interval, maximum=10 * poll_interval),
             what=f"{'isolation' if isolated else 'lifting the isolation'} of sensor {self.id}",
         )
         self._adopt(state)
