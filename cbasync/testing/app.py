@@ -44,6 +44,7 @@ from starlette.types import Message, Receive, Scope, Send
 from cbasync.testing._clock import Clock
 from cbasync.testing.config import EmulatorConfig
 from cbasync.testing.counters import Counters
+from cbasync.testing.dataset.errors import BackendError
 from cbasync.testing.query import QueryError
 from cbasync.testing.routes._common import HttpError, json_response, query_error
 from cbasync.testing.state import EmulatorState
@@ -114,9 +115,13 @@ class EmulatorApp:
             exception_handlers={
                 HttpError: _http_error,
                 QueryError: _query_error,
+                BackendError: _backend_error,
                 HTTPException: _starlette_http_exception,
             },
         )
+        # Routes register the slash variants they need explicitly: a redirect would not be
+        # followed by clients that do not follow redirects (httpx's default).
+        self.router.router.redirect_slashes = False
         self._tokens = frozenset(t.encode("latin-1") for t in state.config.tokens)
         self._exempt = tuple(state.config.fault_exempt_prefixes)
 
@@ -261,6 +266,11 @@ async def _send_json(
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HttpError)
     return exc.response()
+
+
+async def _backend_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BackendError)
+    return json_response({"reason": exc.reason, "message": exc.message}, exc.status)
 
 
 async def _query_error(request: Request, exc: Exception) -> Response:

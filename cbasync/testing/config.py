@@ -15,7 +15,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["DEFAULT_ORG_KEY", "DEFAULT_TOKEN", "EmulatorConfig"]
+__all__ = ["DEFAULT_DATA_EPOCH", "DEFAULT_ORG_KEY", "DEFAULT_TOKEN", "EmulatorConfig"]
 
 # One credential accepted by every product, shaped like a Carbon Black Cloud API key
 # ("<24-character secret>/<10-character API id>"); EDR and App Control accept any token string,
@@ -23,10 +23,9 @@ __all__ = ["DEFAULT_ORG_KEY", "DEFAULT_TOKEN", "EmulatorConfig"]
 DEFAULT_TOKEN = "EMULATORSECRETKEY0000001/EMULATOR01"  # noqa: S105 - a test credential
 # Cloud org keys are short alphanumeric strings, typically 8 characters.
 DEFAULT_ORG_KEY = "EMU12345"
-
-# 2024-05-01T00:00:00Z: the instant the generated data ends. Every dataset timestamp is a fixed
-# offset before it, so a seed always produces the same bytes whatever the wall clock says.
-_DEFAULT_DATA_EPOCH = 1_714_521_600.0
+# 2024-05-01T00:00:00Z: the instant the generated data ends by default. Every dataset timestamp is
+# a fixed offset before it, so a seed always produces the same bytes whatever the wall clock says.
+DEFAULT_DATA_EPOCH = 1_714_521_600.0
 
 
 @dataclass(frozen=True)
@@ -52,8 +51,10 @@ class EmulatorConfig:
 
     # --- dataset scale -----------------------------------------------------------------------------
     processes: int = 100_000
-    """Number of EDR processes (search documents). Rows are generated on demand, so the scale
-    costs no memory until queried."""
+    """Number of EDR processes (at most 10,000,000). Rows are generated on demand, so the scale
+    costs no memory until queried. Search documents are process *segments*: a few long-lived
+    processes have two or three, so an ungrouped search finds ~19% more documents than
+    processes (``cb.group=id`` finds exactly one per process)."""
     devices: int = 50
     """Number of endpoints: EDR sensors and cloud devices share this one population."""
     binaries: int = 2_000
@@ -62,8 +63,10 @@ class EmulatorConfig:
     """Number of EDR alerts (cloud alerts are sized by the cloud dataset)."""
     online_ratio: float = 0.8
     """Share of endpoints that are online (an offline endpoint never activates an LR session)."""
-    data_epoch: float = _DEFAULT_DATA_EPOCH
-    """Epoch seconds at which the generated history ends (the newest ``last_update``)."""
+    data_epoch: float = DEFAULT_DATA_EPOCH
+    """Epoch seconds at which the generated history ends (the newest ``last_update``). Fixed by
+    default so a seed always produces the same bytes; ``cbasync emulator`` sets it to the current
+    time (``--data-epoch now``) so relative time filters ("the last day") find recent data."""
     history_days: int = 30
     """How far back process start times reach."""
 
@@ -77,8 +80,10 @@ class EmulatorConfig:
     cbapi among them, keep working). Set False to serve only the names of ``server_version``."""
     cblr_enabled: bool = True
     """``cblrEnabled`` in ``/api/info``; when False every ``/api/v1/cblr`` route answers 412."""
-    max_search_rows: int = 10_000
-    """Solr searches (process, binary, alert, threat report) refuse ``start + rows`` beyond this."""
+    max_rows_per_page: int = 10_000
+    """Largest ``rows`` a Solr search (process, binary, alert, threat report) accepts in one
+    request (EDR's ``maxRowsSolrReportQuery``); a larger one is a 400. ``start`` is not capped:
+    paging through any number of results works, as on EDR."""
     facet_limit: int = 200
     """Top values returned per facet field (EDR: 200, not adjustable)."""
     max_events_per_process: int = 10_000
@@ -171,7 +176,7 @@ class EmulatorConfig:
     """Size of the dump file an LR ``memdump`` writes (a real one is the size of RAM)."""
 
     def __post_init__(self) -> None:
-        _check(self.processes >= 0, "processes must be >= 0")
+        _check(0 <= self.processes <= 10_000_000, "processes must be within [0, 10,000,000]")
         _check(self.devices >= 1, "devices must be >= 1")
         _check(self.binaries >= 1, "binaries must be >= 1")
         _check(self.alerts >= 0, "alerts must be >= 0")
@@ -206,7 +211,7 @@ class EmulatorConfig:
         _check(self.rate_limit_key in ("ip", "token"), "rate_limit_key must be 'ip' or 'token'")
         _check(bool(self.token), "token must not be empty")
         _check(self.org_key.isalnum(), "org_key must be alphanumeric")
-        _check(self.max_search_rows >= 1 and self.facet_limit >= 1, "row caps must be >= 1")
+        _check(self.max_rows_per_page >= 1 and self.facet_limit >= 1, "row caps must be >= 1")
         _check(self.query_cache_size >= 1, "query_cache_size must be >= 1")
         _check(self.lr_upload_limit >= 0, "lr_upload_limit must be >= 0")
         _check(

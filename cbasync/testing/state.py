@@ -37,11 +37,13 @@ class EmulatorState:
         self.rng = random.Random(f"cbasync-state:{self.config.seed}")
         self.counters = Counters()
         self.faults = FaultInjector(self.config, self.clock)
+        self.data_epoch: float = float(self.config.data_epoch)
+        """When the generated history ends (see ``EmulatorConfig.data_epoch``)."""
         self.endpoints = EndpointPopulation(
             self.config.seed,
             self.config.devices,
             online_ratio=self.config.online_ratio,
-            epoch=self.config.data_epoch,
+            epoch=self.data_epoch,
         )
         self.started_at = self.clock.time()
         self._backends: dict[str, Any] = {}

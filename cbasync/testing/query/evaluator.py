@@ -36,6 +36,7 @@ from cbasync.testing.query.ast import And, MatchAll, Node, Not, Or, QueryError, 
 __all__ = [
     "Categorical",
     "FieldType",
+    "Keyed",
     "compile_query",
     "iso_to_epoch",
     "matches",
@@ -49,7 +50,7 @@ Getter = Callable[[Any], Any]
 Predicate = Callable[[Any], bool]
 ValueMatcher = Callable[[Any], bool]
 
-_TOKEN_SPLIT = re.compile(r"[\s\\/:\"'=,;()\[\]{}|<>]+")
+_TOKEN_SPLIT = re.compile(r"[\s\\/:\"'=,;()\[\]{}|<>-]+")
 _LUCENE_ESCAPE = re.compile(r"\\([+\-&|!(){}\[\]^\"~*?:\\/ ])")
 _RELATIVE = re.compile(r"-(\d+(?:\.\d+)?)([smhdw])\Z", re.IGNORECASE)
 _NOW_MATH = re.compile(r"NOW(?:-(\d+)(SECOND|MINUTE|HOUR|DAY|WEEK)S?)?\Z", re.IGNORECASE)
@@ -65,12 +66,30 @@ class Categorical(Generic[T]):
     values: Sequence[Any]
 
 
+@dataclass(frozen=True)
+class Keyed(Generic[T]):
+    """A column whose value is a function of a hashable key of the row: ``value(key(row))``.
+
+    Many rows share a key (generated data repeats), so a leaf is evaluated once per distinct key
+    and remembered, like a :class:`Categorical` whose table is filled in lazily.
+    """
+
+    key: Callable[[T], Any]
+    value: Callable[[Any], Any]
+
+
 # --- value helpers ------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=65_536)
+def _tokens(value: str) -> tuple[str, ...]:
+    return tuple(t for t in _TOKEN_SPLIT.split(value.lower()) if t)
+
+
 def tokenize(value: str) -> list[str]:
-    """Lower-cased tokens of a text value (the analyser of ``text`` fields)."""
-    return [t for t in _TOKEN_SPLIT.split(value.lower()) if t]
+    """Lower-cased tokens of a text value (the analyser of ``text`` fields): split on whitespace,
+    path separators, quotes, ``=``, ``:``, ``-`` and brackets. Memoised: generated rows repeat."""
+    return list(_tokens(value))
 
 
 def _unescape(text: str) -> str:
@@ -217,20 +236,34 @@ def _text_matcher(term: Term) -> ValueMatcher:
     qtokens = tokenize(raw)
     if not qtokens:
         return lambda v: False
-    if term.wildcard and not term.phrase:
-        regexes = [_wildcard_regex(t) if ("*" in t or "?" in t) else None for t in qtokens]
-    else:
-        regexes = [None] * len(qtokens)
+    wild = term.wildcard and not term.phrase
+    regexes = [_wildcard_regex(t) if wild and ("*" in t or "?" in t) else None for t in qtokens]
     n = len(qtokens)
+    if n == 1 and regexes[0] is None:
+        only = qtokens[0]
+        return _any(lambda v: only in _tokens(str(v)))
+    if n == 1:
+        rx = regexes[0]
+        assert rx is not None
+        return _any(lambda v: any(rx.fullmatch(t) for t in _tokens(str(v))))
+    first = qtokens[0]
+    first_rx = regexes[0]
 
     def token_ok(k: int, token: str) -> bool:
         rx = regexes[k]
         return rx.fullmatch(token) is not None if rx is not None else token == qtokens[k]
 
     def match(v: Any) -> bool:
-        vtokens = tokenize(str(v))
+        vtokens = _tokens(str(v))
+        if first_rx is None and first not in vtokens:
+            return False
         for start in range(len(vtokens) - n + 1):
-            if all(token_ok(k, vtokens[start + k]) for k in range(n)):
+            if first_rx is None:
+                if vtokens[start] != first:
+                    continue
+            elif first_rx.fullmatch(vtokens[start]) is None:
+                continue
+            if all(token_ok(k, vtokens[start + k]) for k in range(1, n)):
                 return True
         return False
 
@@ -361,6 +394,28 @@ def _range_matcher(node: Range, ftype: FieldType | None, now: float) -> ValueMat
 # --- compilation -------------------------------------------------------------------------------
 
 
+def _both(a: Predicate, b: Predicate) -> Predicate:
+    return lambda row: a(row) and b(row)
+
+
+def _either(a: Predicate, b: Predicate) -> Predicate:
+    return lambda row: a(row) or b(row)
+
+
+def _fold(preds: list[Predicate], *, conj: bool) -> Predicate:
+    """Combine predicates pairwise into plain closures (no generator per row)."""
+    while len(preds) > 1:
+        merged: list[Predicate] = []
+        for i in range(0, len(preds) - 1, 2):
+            merged.append(
+                _both(preds[i], preds[i + 1]) if conj else _either(preds[i], preds[i + 1])
+            )
+        if len(preds) % 2:
+            merged.append(preds[-1])
+        preds = merged
+    return preds[0]
+
+
 def _dict_accessor(field: str) -> Getter:
     if "." not in field:
         return lambda row: row.get(field)
@@ -384,7 +439,7 @@ class _Compiler:
         self,
         schema: Mapping[str, FieldType],
         default_fields: Sequence[str],
-        accessor: Callable[[str], Getter | Categorical[Any] | None],
+        accessor: Callable[[str], Getter | Categorical[Any] | Keyed[Any] | None],
         now: float,
         strict: bool,
         query: str,
@@ -402,7 +457,7 @@ class _Compiler:
             raise QueryError(f"unknown field {field!r}", self.query)
         return ftype
 
-    def getter(self, field: str) -> Getter | Categorical[Any]:
+    def getter(self, field: str) -> Getter | Categorical[Any] | Keyed[Any]:
         g = self.accessor(field)
         if g is None:
             if self.strict:
@@ -437,6 +492,18 @@ class _Compiler:
                 return lambda row: True
             code = g.code
             return lambda row: table[code(row)]
+        if isinstance(g, Keyed):
+            memo: dict[Any, bool] = {}
+            key_of, value_of = g.key, g.value
+
+            def keyed(row: Any) -> bool:
+                k = key_of(row)
+                hit = memo.get(k)
+                if hit is None:
+                    hit = memo[k] = matcher(value_of(k))
+                return hit
+
+            return keyed
         getter = g
         return lambda row: matcher(getter(row))
 
@@ -463,11 +530,9 @@ class _Compiler:
             inner = self.compile(node.item)
             return lambda row: not inner(row)
         if isinstance(node, And):
-            preds = [self.compile(i) for i in node.items]
-            return lambda row: all(p(row) for p in preds)
+            return _fold([self.compile(i) for i in node.items], conj=True)
         if isinstance(node, Or):
-            preds = [self.compile(i) for i in node.items]
-            return lambda row: any(p(row) for p in preds)
+            return _fold([self.compile(i) for i in node.items], conj=False)
         raise QueryError(f"cannot evaluate {node!r}", self.query)
 
     def default_search(self, term: Term) -> Predicate:
@@ -484,7 +549,9 @@ class _Compiler:
                 continue
             matcher = _keyword_matcher(term) if ftype == "keyword" else _text_matcher(term)
             preds.append(self.leaf(field, matcher))
-        return lambda row: any(p(row) for p in preds)
+        if not preds:
+            return lambda row: False
+        return _fold(preds, conj=False)
 
 
 def compile_query(
@@ -492,7 +559,7 @@ def compile_query(
     *,
     schema: Mapping[str, FieldType] | None = None,
     default_fields: Sequence[str] = (),
-    accessor: Callable[[str], Getter | Categorical[Any] | None] | None = None,
+    accessor: Callable[[str], Getter | Categorical[Any] | Keyed[Any] | None] | None = None,
     now: float | None = None,
     strict: bool = False,
     query: str = "",

@@ -177,19 +177,18 @@ def bool_param(params: Mapping[str, str], name: str, default: bool = False) -> b
 def solr_page(
     params: Mapping[str, str], *, default_rows: int = 10, max_rows: int = 10_000
 ) -> tuple[int, int]:
-    """``(start, rows)`` of an EDR Solr search (0-based ``start``).
+    """``(start, rows)`` of an EDR Solr search (0-based ``start``, not capped).
 
-    EDR refuses a window that reaches past ``max_rows`` (``maxRowsSolrReportQuery``, 10,000):
-    ``start + rows`` above it is a 400, so deep paging needs a narrower query.
+    ``rows`` above ``max_rows`` (``maxRowsSolrReportQuery``, 10,000) in one request is a 400.
     """
     start = int_param(params, "start", 0, minimum=0)
     rows = int_param(params, "rows", default_rows, minimum=0)
-    if start + rows > max_rows and rows > 0:
+    if rows > max_rows:
         raise HttpError(
             400,
             {
-                "reason": "search_window_too_large",
-                "message": f"start + rows = {start + rows} exceeds the limit of {max_rows} rows",
+                "reason": "too_many_rows",
+                "message": f"rows={rows} exceeds the limit of {max_rows} rows per request",
             },
         )
     return start, rows
