@@ -22,17 +22,15 @@ import functools
 import logging
 import math
 from collections.abc import (
-    AsyncGenerator,
-    AsyncIterator,
     Awaitable,
     Callable,
     Generator,
     Hashable,
     Sequence,
 )
-from contextlib import aclosing
 from typing import Any, Generic, TypeVar
 
+from cbasync._iterators import StepIterator
 from cbasync._tasks import gather
 
 __all__ = ["CursorPaginator", "OffsetPaginator", "Page"]
@@ -105,48 +103,18 @@ class OffsetPaginator(Generic[T]):
     def __await__(self) -> Generator[Any, None, Page[T]]:
         return self.first_page().__await__()
 
-    def __aiter__(self) -> AsyncGenerator[T, None]:
-        return self._items()
+    def __aiter__(self) -> StepIterator[T]:
+        walk = _OffsetWalk(self)
 
-    async def _items(self) -> AsyncGenerator[T, None]:
-        async with aclosing(self.pages()) as pages:
-            async for page in pages:
-                for item in page.items:
-                    yield item
+        async def items() -> list[T] | None:
+            pages = await walk.next_pages()
+            return None if pages is None else [item for page in pages for item in page.items]
 
-    async def pages(self) -> AsyncGenerator[Page[T], None]:
+        return StepIterator(items)
+
+    def pages(self) -> StepIterator[Page[T]]:
         """Every page in order, fetched ``concurrency`` at a time once the total is known."""
-        if self.stop is not None and self.stop <= self.start:
-            return
-        first = await self.first_page()
-        end = self._end(first.total)
-        first = _clip(first, self.start, end)
-        yield first
-        position = self.start + len(first.items)
-        requested = min(self.page_size, end - self.start)
-        if len(first.items) < requested or not first.items:
-            self._note_cap(first.total, position)
-            return
-        # Without a total, pages are fetched one at a time until a short one.
-        window = self.concurrency if first.total is not None else 1
-        while position < end:
-            offsets: list[tuple[int, int]] = []
-            offset = position
-            while offset < end and len(offsets) < window:
-                offsets.append((offset, int(min(self.page_size, end - offset))))
-                offset += self.page_size
-            # gather() runs the window in a task group and leaves it before we yield.
-            pages = await gather(
-                [functools.partial(self._fetch, start, rows) for start, rows in offsets]
-            )
-            for (start, rows), fetched in zip(offsets, pages, strict=True):
-                page = _clip(fetched, start, end)
-                yield page
-                position = start + len(page.items)
-                if len(page.items) < rows:
-                    # The server has fewer rows than it said (results changed while paging).
-                    return
-        self._note_cap(first.total, position)
+        return StepIterator(_OffsetWalk(self).next_pages)
 
     def _note_cap(self, total: int | None, position: int) -> None:
         if (
@@ -164,6 +132,64 @@ class OffsetPaginator(Generic[T]):
                 total,
                 self.max_offset,
             )
+
+
+class _OffsetWalk(Generic[T]):
+    """The state of one iteration: the first page, then windows of concurrent pages."""
+
+    def __init__(self, paginator: OffsetPaginator[T]) -> None:
+        self.paginator = paginator
+        self.started = False
+        self.finished = False
+        self.total: int | None = None
+        self.end: float = math.inf
+        self.position = paginator.start
+        self.window = 1
+
+    async def next_pages(self) -> list[Page[T]] | None:
+        p = self.paginator
+        if self.finished:
+            return None
+        if not self.started:
+            self.started = True
+            if p.stop is not None and p.stop <= p.start:
+                self.finished = True
+                return None
+            first = await p.first_page()
+            self.total = first.total
+            self.end = p._end(first.total)
+            first = _clip(first, p.start, self.end)
+            self.position = p.start + len(first.items)
+            requested = min(p.page_size, self.end - p.start)
+            if len(first.items) < requested or not first.items:
+                self.finished = True
+                p._note_cap(first.total, self.position)
+            # Without a total, pages are fetched one at a time until a short one.
+            self.window = p.concurrency if first.total is not None else 1
+            return [first]
+        if self.position >= self.end:
+            self.finished = True
+            p._note_cap(self.total, self.position)
+            return None
+        offsets: list[tuple[int, int]] = []
+        offset = self.position
+        while offset < self.end and len(offsets) < self.window:
+            offsets.append((offset, int(min(p.page_size, self.end - offset))))
+            offset += p.page_size
+        # gather() runs the window in a task group and leaves it before anything is yielded.
+        fetched = await gather(
+            [functools.partial(p._fetch, start, rows) for start, rows in offsets]
+        )
+        pages: list[Page[T]] = []
+        for (start, rows), raw_page in zip(offsets, fetched, strict=True):
+            page = _clip(raw_page, start, self.end)
+            pages.append(page)
+            self.position = start + len(page.items)
+            if len(page.items) < rows:
+                # The server has fewer rows than it said (results changed while paging).
+                self.finished = True
+                break
+        return pages
 
 
 def _clip(page: Page[T], start: int, end: float) -> Page[T]:
@@ -184,20 +210,28 @@ class CursorPaginator(Generic[T]):
         self._fetch = fetch
         self.limit = limit
 
-    def __aiter__(self) -> AsyncIterator[T]:
-        return self._items()
-
-    async def _items(self) -> AsyncIterator[T]:
+    def __aiter__(self) -> StepIterator[T]:
         seen: set[Hashable] = set()
-        cursor: Hashable | None = None
-        count = 0
-        while True:
-            items, cursor = await self._fetch(cursor)
-            for item in items:
-                if self.limit is not None and count >= self.limit:
-                    return
-                count += 1
-                yield item
-            if not items or cursor is None or cursor in seen:
-                return
-            seen.add(cursor)
+        state: dict[str, Any] = {"cursor": None, "count": 0, "done": False}
+
+        async def step() -> list[T] | None:
+            if state["done"]:
+                return None
+            items, cursor = await self._fetch(state["cursor"])
+            batch = list(items)
+            if self.limit is not None:
+                batch = batch[: max(0, self.limit - state["count"])]
+            state["count"] += len(batch)
+            if (
+                not items
+                or cursor is None
+                or cursor in seen
+                or (self.limit is not None and state["count"] >= self.limit)
+            ):
+                state["done"] = True
+            else:
+                seen.add(cursor)
+                state["cursor"] = cursor
+            return batch if batch else None
+
+        return StepIterator(step)

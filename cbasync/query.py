@@ -16,11 +16,10 @@ from __future__ import annotations
 import abc
 import copy
 import sys
-from collections.abc import AsyncIterator
-from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from cbasync import errors
+from cbasync._iterators import StepIterator
 from cbasync._pagination import DEFAULT_CONCURRENCY, OffsetPaginator, Page
 
 if TYPE_CHECKING:
@@ -156,14 +155,21 @@ class Query(abc.ABC, Generic[M]):
             what=f"{self._model.__name__} search",
         )
 
-    def __aiter__(self) -> AsyncIterator[M]:
-        return self._iterate()
+    def __aiter__(self) -> StepIterator[M]:
+        """Every result, page by page; breaking out early is safe (nothing stays open)."""
+        inner: list[StepIterator[M]] = []
 
-    async def _iterate(self) -> AsyncIterator[M]:
-        paginator = await self._paginator()
-        async with aclosing(paginator.__aiter__()) as items:
-            async for item in items:
-                yield item
+        async def step() -> list[M] | None:
+            if not inner:
+                inner.append((await self._paginator()).__aiter__())
+            try:
+                first = await inner[0].__anext__()
+            except StopAsyncIteration:
+                return None
+            # Hand over what the inner iterator has buffered along with the first item.
+            return [first, *inner[0].drain()]
+
+        return StepIterator(step)
 
     async def all(self) -> list[M]:
         """Every result in a list (mind the size: iterate instead for big result sets)."""

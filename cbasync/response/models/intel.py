@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import parse_qs
 
 from cbasync import errors
@@ -19,9 +19,11 @@ ActionKind = Literal["email", "syslog", "alert"]
 class _ActionTypes:
     """Per-user notification actions of watchlists and feeds (EDR 6.3+)."""
 
-    id: Any
-    api: Any
+    # Annotations here would become pydantic fields of the models that mix this in.
     action_route: ClassVar[str]
+    if TYPE_CHECKING:
+        id: Any
+        api: Any
 
     async def action_types(self) -> list[edr.ActionType]:
         response = await self.api.transport.request(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -13,6 +12,7 @@ import anyio
 import pydantic
 
 from cbasync import errors
+from cbasync._iterators import StepIterator
 from cbasync.model import Model, adapter_for
 from cbasync.models._generated import edr
 from cbasync.response.events import ProcessEvents
@@ -192,14 +192,24 @@ class Process(Model, edr.Process):
         except errors.ObjectNotFoundError:
             return None
 
-    async def children(self) -> AsyncIterator[Process]:
+    def children(self) -> StepIterator[Process]:
         """The child processes the summary lists (all of them: the cap is raised to the
         process's ``childproc_count``)."""
-        summary = await self._ensure_summary()
-        for child in summary.children or []:
-            yield Process._from_server(
-                self.api, Process.model_validate(child.model_dump(by_alias=True)), full=False
-            )
+
+        async def step() -> list[Process] | None:
+            if done:
+                return None
+            done.append(True)
+            summary = await self._ensure_summary()
+            return [
+                Process._from_server(
+                    self.api, Process.model_validate(child.model_dump(by_alias=True)), full=False
+                )
+                for child in summary.children or []
+            ]
+
+        done: list[bool] = []
+        return StepIterator(step)
 
     async def siblings(self) -> list[Process]:
         summary = await self._ensure_summary()
@@ -210,38 +220,46 @@ class Process(Model, edr.Process):
             for s in summary.siblings or []
         ]
 
-    async def walk_parents(self, *, max_depth: int | None = None) -> AsyncIterator[Process]:
+    def walk_parents(self, *, max_depth: int | None = None) -> StepIterator[Process]:
         """Ancestors, nearest first (``depth`` 1, 2, ...); stops at the root or a loop."""
         seen = {self.id}
-        current: Process = self
-        depth = 0
-        while max_depth is None or depth < max_depth:
-            parent = await current.parent()
+        current: list[Process] = [self]
+
+        async def step() -> list[Process] | None:
+            depth = current[-1].depth + 1 if len(current) > 1 else 1
+            if max_depth is not None and depth > max_depth:
+                return None
+            parent = await current[-1].parent()
             if parent is None or parent.id in seen:
-                return
-            depth += 1
+                return None
             seen.add(parent.id)
             parent._state.extra["depth"] = depth
-            yield parent
-            current = parent
+            current.append(parent)
+            return [parent]
 
-    async def walk_children(self, *, max_depth: int | None = None) -> AsyncIterator[Process]:
+        return StepIterator(step)
+
+    def walk_children(self, *, max_depth: int | None = None) -> StepIterator[Process]:
         """Descendants depth first (a parent before its children), each with its ``depth``;
         stops at ``max_depth`` and on loops."""
         seen = {self.id}
         stack: list[tuple[Process, int]] = [(self, 0)]
-        while stack:
-            process, depth = stack.pop()
-            if process is not self:
-                process._state.extra["depth"] = depth
-                yield process
-            if max_depth is not None and depth >= max_depth:
-                continue
-            kids = [child async for child in process.children()]
-            for child in reversed(kids):
-                if child.id not in seen:
-                    seen.add(child.id)
-                    stack.append((child, depth + 1))
+
+        async def step() -> list[Process] | None:
+            while stack:
+                process, depth = stack.pop()
+                if max_depth is None or depth < max_depth:
+                    kids = [child async for child in process.children()]
+                    for child in reversed(kids):
+                        if child.id not in seen:
+                            seen.add(child.id)
+                            stack.append((child, depth + 1))
+                if process is not self:
+                    process._state.extra["depth"] = depth
+                    return [process]
+            return None
+
+        return StepIterator(step)
 
     # -- events ---------------------------------------------------------------------------
 
@@ -539,20 +557,34 @@ class EventStream:
         self.state = response.parse(adapter_for(edr.ProcessStream))
         return self.state
 
-    def __aiter__(self) -> AsyncIterator[edr.ProcessStreamEvent]:
-        return self._events()
+    def __aiter__(self) -> StepIterator[edr.ProcessStreamEvent]:
+        """Every event from the current position to the end of the stream."""
+        # A read returns rows from the current position without moving it; the next read seeks
+        # past what was returned. "current", "complete" and "void" mean the end is reached.
+        last: list[edr.ProcessStream] = []
 
-    async def _events(self) -> AsyncIterator[edr.ProcessStreamEvent]:
-        while True:
-            state = await self.page()
-            for event in state.events or []:
-                yield event
-            if not state.events or (state.status_fw or "").lower() in {
-                "current",
-                "complete",
-                "void",
-            }:
-                return
+        async def step() -> list[edr.ProcessStreamEvent] | None:
+            if not last:
+                state = await self.page()
+            else:
+                previous = last[-1]
+                previous_events = previous.events or []
+                if not previous_events or (previous.status_fw or "").lower() in {
+                    "current",
+                    "complete",
+                    "void",
+                }:
+                    return None
+                state = await self.page(seek=len(previous_events))
+                if state.events and (state.cur_segment_id, state.head_as_cur_segment_offset) == (
+                    previous.cur_segment_id,
+                    previous.head_as_cur_segment_offset,
+                ):
+                    raise errors.ServerError("the event stream did not advance after a seek")
+            last[:] = [state]
+            return list(state.events or [])
+
+        return StepIterator(step)
 
     def _id(self) -> str:
         if self.stream_id is None:
