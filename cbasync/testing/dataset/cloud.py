@@ -1989,7 +1989,9 @@ class ProcessStore:
         return f"{self.org_key}-{ep.device_id & 0xFFFFFFFF:08x}-{self.pid(i):08x}-{i:08x}-{ft:x}"
 
     def index_of(self, guid: str) -> int | None:
-        parts = str(guid).split("-")
+        # carbon-black-cloud-sdk sends GUIDs Lucene-escaped (``\-``) in paths and bodies.
+        guid = str(guid).replace("\\", "")
+        parts = guid.split("-")
         if len(parts) < 5 or parts[0] != self.org_key:
             return None
         try:

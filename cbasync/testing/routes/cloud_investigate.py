@@ -491,7 +491,12 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         return facet_results("auth_facet", request)
 
     async def auth_group_results(request: Request) -> Response:
-        _, view = engine().poll(request.path_params["job_id"], "auth_search")
+        job, view = engine().poll(request.path_params["job_id"], "auth_search")
+        if not view.done and not view.message:
+            # Grouping aggregates the whole search: the server answers once it is complete
+            # (carbon-black-cloud-sdk posts group_results right after submitting, no polling).
+            await state.clock.sleep(max(0.0, job.complete_mono - state.clock.monotonic()))
+            job, view = engine().poll(job.id, "auth_search")
         body = body_dict(await read_json(request, required=False))
         fields = body.get("fields") or []
         if isinstance(fields, str):
