@@ -244,7 +244,9 @@ def _livequery() -> None:
     summaries = list(api().select(DeviceSummary).run_id(run.id))
     assert {s.id for s in summaries} == {d.id for d in target}
     # (iterate: list() would call the SDK's unimplemented FacetQuery.__len__)
-    facets = [f for f in api().select(ResultFacet).run_id(run.id).facet_field("device.name")]
+    facets = []
+    for facet in api().select(ResultFacet).run_id(run.id).facet_field("device.name"):
+        facets.append(facet)
     assert facets
 
 
@@ -289,12 +291,13 @@ def _live_response_errors() -> None:
         if d.os == "WINDOWS" and "LIVE_RESPONSE_ENABLED" in d.sensor_states
     )
     with device.lr_session() as session:
+        error: LiveResponseError | None = None
         try:
             session.get_file("C:\\does\\not\\exist.txt")
         except LiveResponseError as exc:
-            assert exc.win32_error is not None
-        else:
-            raise AssertionError("reading a missing file did not fail")
+            error = exc
+        assert error is not None, "reading a missing file did not fail"
+        assert error.win32_error is not None
 
 
 def main(argv: list[str]) -> int:
