@@ -273,9 +273,9 @@ async def test_alert_update_and_joins(api: CbResponseAPI) -> None:
     await alert.update(status="In Progress")
     found = await api.get(Alert, alert.unique_id)
     assert found.status == "In Progress"
-    if alert.process_id:
-        process = await alert.process()
-        assert process.id == alert.process_id
+    assert alert.process_id
+    process = await alert.process()
+    assert process.id == alert.process_id
 
 
 async def test_watchlist_lifecycle(api: CbResponseAPI) -> None:
@@ -315,12 +315,12 @@ async def test_feed_lifecycle_and_reports(api: CbResponseAPI) -> None:
     assert existing is not None
     reports = existing.reports()
     count = await reports.count()
-    if count:
-        report = await reports.first()
-        assert isinstance(report, ThreatReport)
-        assert report.feed_id == existing.id
-        assert await reports.set_ignored() == count
-        assert all([r.is_ignored async for r in reports])
+    assert count > 0
+    report = await reports.first()
+    assert isinstance(report, ThreatReport)
+    assert report.feed_id == existing.id
+    assert await reports.set_ignored() == count
+    assert all([r.is_ignored async for r in reports])
 
 
 async def test_banned_hash_lifecycle(api: CbResponseAPI) -> None:
@@ -356,12 +356,11 @@ async def test_users_and_teams(api: CbResponseAPI) -> None:
 async def test_storage_partitions(api: CbResponseAPI) -> None:
     partitions = {p.name: p async for p in api.select(StoragePartition)}
     assert any(p.status == "hot" for p in partitions.values())
-    warm = next((p for p in partitions.values() if p.status == "warm"), None)
-    if warm is not None:
-        await warm.unmount()
-        assert warm.status == "cold"
-        await warm.mount()
-        assert warm.status == "warm"
+    warm = next(p for p in partitions.values() if p.status == "warm")
+    await warm.unmount()
+    assert warm.status == "cold"
+    await warm.mount()
+    assert warm.status == "warm"
 
 
 async def test_ingress_filters(api: CbResponseAPI) -> None:
