@@ -58,6 +58,9 @@ class Model(CbModel):
     item_route: ClassVar[str | None] = None
     #: Route that creates objects with POST (None: cannot be created).
     create_route: ClassVar[str | None] = None
+    #: Route that lists every object at once, and the query parameters it needs.
+    list_route: ClassVar[str | None] = None
+    list_params: ClassVar[dict[str, Any] | None] = None
     #: Whether ``save()`` may update and ``delete()`` may delete an existing object.
     can_update: ClassVar[bool] = False
     can_delete: ClassVar[bool] = False
@@ -235,9 +238,19 @@ class Model(CbModel):
 
     @classmethod
     async def _route_for(cls, api: BaseAPI, which: str) -> str | None:
-        """The ``"item"`` or ``"create"`` route; models whose routes depend on the server's
-        version (EDR 7.7 renamed some) override this."""
-        return cls.item_route if which == "item" else cls.create_route
+        """The ``"item"``, ``"create"`` or ``"list"`` route; models whose routes depend on the
+        server's version (EDR 7.7 renamed some) override this."""
+        return {"item": cls.item_route, "create": cls.create_route, "list": cls.list_route}[which]
+
+    @classmethod
+    async def fetch_all(cls: type[M], api: BaseAPI) -> list[M]:
+        """Every object, from a route that lists them all in one answer."""
+        route = await cls._route_for(api, "list")
+        if route is None:
+            raise errors.ApiError(f"{cls.__name__} objects cannot be listed")
+        response = await api.transport.request("GET", route, params=cls.list_params)
+        items = response.parse(adapter_for(list[cls]))  # type: ignore[valid-type]
+        return [cls._from_server(api, item, full=True) for item in items]
 
     @classmethod
     def _parse_one(cls: type[M], response: Response) -> M:

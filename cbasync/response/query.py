@@ -198,11 +198,8 @@ class ListQuery(Query[M]):
         return True
 
     async def _fetch_page(self, start: int, rows: int) -> Page[M]:
-        fetch = getattr(self._model, "fetch_all", None)
-        if fetch is None:
-            raise errors.ApiError(f"{self._model.__name__} objects cannot be listed")
         filters = self._filters()
-        everything: Sequence[M] = await fetch(self._api)
+        everything: Sequence[M] = await self._model.fetch_all(self._api)
         matching = [item for item in everything if self._matches(item, filters)]
         if self._sort:
             field, _, direction = self._sort.partition(" ")

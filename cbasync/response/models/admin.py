@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from cbasync import errors
@@ -18,18 +17,12 @@ class User(Model, edr.User):
 
     primary_key: ClassVar[str] = "username"
     item_route: ClassVar[str | None] = "/api/user/{id}"
+    list_route: ClassVar[str | None] = "/api/users"
     create_route: ClassVar[str | None] = "/api/user"
     can_update: ClassVar[bool] = True
     can_delete: ClassVar[bool] = True
     required_fields: ClassVar[tuple[str, ...]] = ("username", "first_name", "last_name", "email")
     query_class: ClassVar[Any] = ListQuery
-
-    @classmethod
-    async def fetch_all(cls, api: Any) -> Sequence[User]:
-        response = await api.transport.request("GET", "/api/users")
-        return [
-            cls._from_server(api, u, full=True) for u in response.parse(adapter_for(list[User]))
-        ]
 
     def _check_required(self) -> None:
         super()._check_required()
@@ -57,18 +50,12 @@ class Team(Model, edr.Team):
     """A team and its access to sensor groups."""
 
     item_route: ClassVar[str | None] = "/api/team/{id}"
+    list_route: ClassVar[str | None] = "/api/teams"
     create_route: ClassVar[str | None] = "/api/team"
     can_update: ClassVar[bool] = True
     can_delete: ClassVar[bool] = True
     required_fields: ClassVar[tuple[str, ...]] = ("name",)
     query_class: ClassVar[Any] = ListQuery
-
-    @classmethod
-    async def fetch_all(cls, api: Any) -> Sequence[Team]:
-        response = await api.transport.request("GET", "/api/teams")
-        return [
-            cls._from_server(api, t, full=True) for t in response.parse(adapter_for(list[Team]))
-        ]
 
     def _create_body(self) -> Any:
         body = self._save_payload()
@@ -87,35 +74,22 @@ class Team(Model, edr.Team):
 
 class Site(Model, edr.Site):
     item_route: ClassVar[str | None] = "/api/site/{id}"
+    list_route: ClassVar[str | None] = "/api/site"
     create_route: ClassVar[str | None] = "/api/site"
     can_update: ClassVar[bool] = True
     can_delete: ClassVar[bool] = True
     required_fields: ClassVar[tuple[str, ...]] = ("name",)
     query_class: ClassVar[Any] = ListQuery
 
-    @classmethod
-    async def fetch_all(cls, api: Any) -> Sequence[Site]:
-        response = await api.transport.request("GET", "/api/site")
-        return [
-            cls._from_server(api, s, full=True) for s in response.parse(adapter_for(list[Site]))
-        ]
-
 
 class ThrottleRule(Model, edr.ThrottleRule):
     item_route: ClassVar[str | None] = "/api/throttle/{id}"
+    list_route: ClassVar[str | None] = "/api/throttle"
     create_route: ClassVar[str | None] = "/api/throttle"
     can_update: ClassVar[bool] = True
     can_delete: ClassVar[bool] = True
     required_fields: ClassVar[tuple[str, ...]] = ("site_id", "bytes_per_second")
     query_class: ClassVar[Any] = ListQuery
-
-    @classmethod
-    async def fetch_all(cls, api: Any) -> Sequence[ThrottleRule]:
-        response = await api.transport.request("GET", "/api/throttle")
-        return [
-            cls._from_server(api, t, full=True)
-            for t in response.parse(adapter_for(list[ThrottleRule]))
-        ]
 
 
 class StoragePartition(Model, edr.StoragePartition):
@@ -126,7 +100,7 @@ class StoragePartition(Model, edr.StoragePartition):
     query_class: ClassVar[Any] = ListQuery
 
     @classmethod
-    async def fetch_all(cls, api: Any) -> Sequence[StoragePartition]:
+    async def fetch_all(cls, api: Any) -> list[StoragePartition]:
         response = await api.transport.request("GET", "/api/v1/storage/events/partition")
         partitions = response.parse(adapter_for(edr.StoragePartitions)).root
         result = []
@@ -188,16 +162,7 @@ class IngressFilter(Model, edr.IngressFilter):
     @classmethod
     async def _route_for(cls, api: Any, which: str) -> str | None:
         base: str = (await api.route_names())["ingress"]
-        return f"{base}/{{id}}" if which == "item" else base
-
-    @classmethod
-    async def fetch_all(cls, api: Any) -> Sequence[IngressFilter]:
-        base = (await api.route_names())["ingress"]
-        response = await api.transport.request("GET", base)
-        return [
-            cls._from_server(api, f, full=True)
-            for f in response.parse(adapter_for(list[IngressFilter]))
-        ]
+        return f"{base}/{{id}}" if which == "item" else base  # create and list
 
     def _create_body(self) -> Any:
         # The server takes a list of filters and answers a list of new ids, e.g. ["1"].

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import parse_qs
 
@@ -52,20 +51,13 @@ class Watchlist(_ActionTypes, Model, edr.Watchlist):
     """A saved process or binary search whose hits raise alerts and tags."""
 
     item_route: ClassVar[str | None] = "/api/v1/watchlist/{id}"
+    list_route: ClassVar[str | None] = "/api/v1/watchlist"
     create_route: ClassVar[str | None] = "/api/v1/watchlist"
     action_route: ClassVar[str] = "/api/v1/watchlist/{id}"
     can_update: ClassVar[bool] = True
     can_delete: ClassVar[bool] = True
     required_fields: ClassVar[tuple[str, ...]] = ("name", "search_query")
     query_class: ClassVar[Any] = ListQuery
-
-    @classmethod
-    async def fetch_all(cls, api: Any) -> Sequence[Watchlist]:
-        response = await api.transport.request("GET", "/api/v1/watchlist")
-        return [
-            cls._from_server(api, w, full=True)
-            for w in response.parse(adapter_for(list[Watchlist]))
-        ]
 
     def _create_body(self) -> Any:
         body = self._save_payload()
@@ -93,19 +85,13 @@ class Feed(_ActionTypes, Model, edr.Feed):
     """A threat intelligence feed."""
 
     item_route: ClassVar[str | None] = "/api/v1/feed/{id}"
+    list_route: ClassVar[str | None] = "/api/v1/feed"
     create_route: ClassVar[str | None] = "/api/v1/feed"
     action_route: ClassVar[str] = "/api/v1/feed/{id}"
     can_update: ClassVar[bool] = True
     can_delete: ClassVar[bool] = True
     required_fields: ClassVar[tuple[str, ...]] = ("feed_url",)
     query_class: ClassVar[Any] = ListQuery
-
-    @classmethod
-    async def fetch_all(cls, api: Any) -> Sequence[Feed]:
-        response = await api.transport.request("GET", "/api/v1/feed")
-        return [
-            cls._from_server(api, f, full=True) for f in response.parse(adapter_for(list[Feed]))
-        ]
 
     async def synchronize(self, *, full_sync: bool = False) -> None:
         """Fetch the feed's reports now (a disabled feed answers 409, a ``ClientError``)."""
@@ -196,21 +182,12 @@ class BannedHash(Model, edr.BannedHash):
     required_fields: ClassVar[tuple[str, ...]] = ("md5hash",)
     query_class: ClassVar[Any] = ListQuery
     #: Without ``count`` the server lists only the first 500 (cbapi's ">500" workaround).
-    list_count: ClassVar[int] = 100_000
+    list_params: ClassVar[dict[str, Any] | None] = {"count": 100_000}
 
     @classmethod
     async def _route_for(cls, api: Any, which: str) -> str | None:
         base: str = (await api.route_names())["banned"]
-        return f"{base}/{{id}}" if which == "item" else base
-
-    @classmethod
-    async def fetch_all(cls, api: Any) -> Sequence[BannedHash]:
-        base = (await api.route_names())["banned"]
-        response = await api.transport.request("GET", base, params={"count": cls.list_count})
-        return [
-            cls._from_server(api, b, full=True)
-            for b in response.parse(adapter_for(list[BannedHash]))
-        ]
+        return f"{base}/{{id}}" if which == "item" else base  # create and list
 
     @classmethod
     def _unfetched(cls, api: Any, key: Any) -> BannedHash:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 import os
 import shlex
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import aclosing
 from email.utils import format_datetime
 from pathlib import Path
@@ -206,17 +206,12 @@ class SensorGroup(Model, edr.SensorGroup):
     """A sensor group (``/api/group``); a GET of one group answers an array of one."""
 
     item_route: ClassVar[str | None] = "/api/group/{id}"
+    list_route: ClassVar[str | None] = "/api/group"
     create_route: ClassVar[str | None] = "/api/group"
     can_update: ClassVar[bool] = True
     can_delete: ClassVar[bool] = True
     required_fields: ClassVar[tuple[str, ...]] = ("name",)
     query_class: ClassVar[Any] = None
-
-    @classmethod
-    async def fetch_all(cls, api: Any) -> Sequence[SensorGroup]:
-        response = await api.transport.request("GET", "/api/group")
-        groups = response.parse(adapter_for(list[SensorGroup]))
-        return [cls._from_server(api, group, full=True) for group in groups]
 
     def _save_payload(self) -> dict[str, Any]:
         payload = super()._save_payload()
