@@ -19,7 +19,7 @@ import hashlib
 import random
 import re
 import shlex
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -133,11 +133,17 @@ class _Node:
     data: bytes | None = None
     synth: tuple[int, int, bytes] | None = None  # (seed, size, header)
     locked: bool = False  # in use by the system: reads and deletes are denied
+    lazy: Callable[[], bytes] | None = None  # generated text, made on first use
+
+    def _materialise(self) -> None:
+        if self.lazy is not None:
+            self.data, self.lazy = self.lazy(), None
 
     @property
     def size(self) -> int:
         if self.is_dir:
             return 0
+        self._materialise()
         if self.data is not None:
             return len(self.data)
         if self.synth is not None:
@@ -148,6 +154,7 @@ class _Node:
         size = self.size
         if count is None or count < 0:
             count = size - offset
+        self._materialise()
         if self.data is not None:
             return self.data[offset : offset + count]
         if self.synth is not None:
@@ -509,7 +516,7 @@ class EndpointImage:
                 raise VfsError(E_ACCESS_DENIED, f"{path} is a directory")
             if existing.locked or "READONLY" in existing.attributes:
                 raise VfsError(E_ACCESS_DENIED, path)
-            existing.data, existing.synth = bytes(data), None
+            existing.data, existing.synth, existing.lazy = bytes(data), None, None
             existing.write_time = existing.access_time = t
             return
         parent.children[self._norm(parts[-1])] = _Node(
@@ -842,23 +849,29 @@ class EndpointImage:
         return node
 
     def _mkdirs(self, path: str) -> _Node:
-        root, parts = self.split(path)
+        root, parts = self._fast_split(path)
         node = self._roots[root]
         for part in parts:
             node = self._dir(node, part)
         return node
 
+    def _fast_split(self, path: str) -> tuple[str, list[str]]:
+        """``split`` for the canonical absolute paths the baseline is built from."""
+        if self.os == "WINDOWS":
+            return path[0], [p for p in path[3:].split("\\") if p]
+        return "/", [p for p in path[1:].split("/") if p]
+
     def _file(
         self,
         path: str,
         *,
-        data: bytes | str | None = None,
+        data: bytes | str | Callable[[], str] | None = None,
         size: int | None = None,
         header: bytes = b"",
         attrs: tuple[str, ...] = ("ARCHIVE",),
         locked: bool = False,
     ) -> None:
-        root, parts = self.split(path)
+        root, parts = self._fast_split(path)
         parent = self._roots[root]
         for part in parts[:-1]:
             parent = self._dir(parent, part)
@@ -866,7 +879,10 @@ class EndpointImage:
         written = max(created, self._t(0.1, 200))
         node = _Node(parts[-1], False, created, max(written, self._t(0, 3)), written, attrs)
         node.locked = locked
-        if data is not None:
+        if callable(data):
+            make = data
+            node.lazy = lambda: make().encode()
+        elif data is not None:
             node.data = data.encode() if isinstance(data, str) else data
         else:
             node.synth = (_stable_seed("file", self.seed, self.key, path), size or 0, header)
@@ -932,20 +948,23 @@ class EndpointImage:
         self._file("C:\\Windows\\system.ini", data=_SYSTEM_INI)
         self._mkdirs("C:\\Windows\\Temp")
         for i in range(rng.randint(1, 4)):
-            self._file(
-                f"C:\\Windows\\Temp\\{rng.choice(('setup', 'msi', 'dd_vcredist', 'tmp'))}{i:04X}.log",
-                data=self._log_text(rng.randint(5, 40), "installer"),
-            )
+            name = f"{rng.choice(('setup', 'msi', 'dd_vcredist', 'tmp'))}{i:04X}.log"
+            lines = rng.randint(5, 40)  # drawn now: the text itself is generated on first read
+            self._file(f"C:\\Windows\\Temp\\{name}", data=self._log_later(lines, "installer", i))
         # The EDR sensor and the cloud sensor (both may be installed; the emulator serves both).
         self._exe("C:\\Windows\\CarbonBlack\\cb.exe", 2_000_000, 3_000_000)
-        self._file("C:\\Windows\\CarbonBlack\\sensor.log", data=self._log_text(60, "sensor"))
+        self._file(
+            "C:\\Windows\\CarbonBlack\\sensor.log", data=lambda: self._log_text(60, "sensor")
+        )
         self._file(
             "C:\\Windows\\CarbonBlack\\config.ini",
             data=f"[CB]\r\nSensorBackendServer=https://cb.example.com\r\nHostname={self.hostname}\r\n",
         )
         self._exe("C:\\Program Files\\Confer\\RepMgr.exe", 5_000_000, 6_000_000)
         self._exe("C:\\Program Files\\Confer\\scanner\\scanhost.exe", 1_000_000, 2_000_000)
-        self._file("C:\\ProgramData\\CarbonBlack\\Logs\\cbc.log", data=self._log_text(40, "cloud"))
+        self._file(
+            "C:\\ProgramData\\CarbonBlack\\Logs\\cbc.log", data=lambda: self._log_text(40, "cloud")
+        )
         self._exe(
             "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe", 2_500_000, 3_000_000
         )
@@ -1048,7 +1067,7 @@ class EndpointImage:
         self._file("/etc/resolv.conf", data="nameserver 10.0.0.1\nsearch corp.example.com\n")
         if mac:
             self._file("/System/Library/CoreServices/SystemVersion.plist", data=_MAC_VERSION_PLIST)
-            self._file("/private/var/log/system.log", data=self._log_text(50, "system"))
+            self._file("/private/var/log/system.log", data=lambda: self._log_text(50, "system"))
             self._file(
                 "/Applications/Safari.app/Contents/MacOS/Safari",
                 size=rng.randint(20_000, 60_000),
@@ -1068,15 +1087,16 @@ class EndpointImage:
             self._mkdirs("/tmp")
         else:
             self._file("/etc/os-release", data=_OS_RELEASE)
-            self._file("/var/log/syslog", data=self._log_text(60, "syslog"))
-            self._file("/var/log/auth.log", data=self._log_text(30, "auth"))
+            self._file("/var/log/syslog", data=lambda: self._log_text(60, "syslog"))
+            self._file("/var/log/auth.log", data=lambda: self._log_text(30, "auth"))
             self._file("/opt/carbonblack/psc/bin/cbagentd", size=4_000_000, header=b"\x7fELF")
             self._file(
                 "/opt/carbonblack/psc/cfg.ini",
                 data="[customer]\nProxy=\nBackendServer=https://defense.example.com\n",
             )
             self._file(
-                "/var/opt/carbonblack/psc/log/cbagentd.log", data=self._log_text(40, "cloud")
+                "/var/opt/carbonblack/psc/log/cbagentd.log",
+                data=lambda: self._log_text(40, "cloud"),
             )
             self._file("/usr/sbin/sshd", size=900_000, header=b"\x7fELF")
             self._file("/usr/sbin/cron", size=60_000, header=b"\x7fELF")
@@ -1480,8 +1500,11 @@ class EndpointImage:
             )
 
     # ---------------------------------------------------------------- generated text
-    def _log_text(self, lines: int, kind: str) -> str:
-        rng = random.Random(_stable_seed("log", self.seed, self.key, kind))
+    def _log_later(self, lines: int, kind: str, salt: int) -> Callable[[], str]:
+        return lambda: self._log_text(lines, kind, salt)
+
+    def _log_text(self, lines: int, kind: str, salt: int = 0) -> str:
+        rng = random.Random(_stable_seed("log", self.seed, self.key, kind, salt))
         t = self.base_time - lines * 600
         messages = {
             "sensor": (
