@@ -50,6 +50,74 @@ def bench(session: nox.Session) -> None:
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 
+# The official synchronous SDKs the emulator must satisfy unmodified (development only).
+COMPAT_SDKS = ("cbapi==2.0.0", "carbon-black-cloud-sdk==1.5.10")
+# Emulator settings for the compat run: short sensor/LR/job delays so the SDKs' polling loops
+# finish quickly; everything else at its documented default.
+COMPAT_EMULATOR_FLAGS = (
+    "--processes", "20000",
+    "--isolation-seconds", "1",
+    "--activation-ms", "300",
+    "--command-ms", "100",
+    "--job-seconds", "1",
+)  # fmt: skip
+
+
+@nox.session
+def compat(session: nox.Session) -> None:
+    """Fidelity: cbapi 2.0.0 and carbon-black-cloud-sdk 1.5.10, unmodified, against
+    `cbasync emulator --tls`. Runs every compat/*.py script (each prints PASS/FAIL per check)
+    and fails when any check failed. `nox -s compat -- cbapi_edr` runs the named scripts only."""
+    import json
+    import os
+    import subprocess
+    import tempfile
+    import time
+    from pathlib import Path
+
+    session.install(".[emulator]", *COMPAT_SDKS)
+    scripts = sorted(Path("compat").glob("*.py"))
+    if session.posargs:
+        scripts = [s for s in scripts if any(arg in s.stem for arg in session.posargs)]
+    python = os.path.join(session.bin, "python")
+    failed: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="cbasync-compat-") as tmp:
+        ready = Path(tmp) / "ready.json"
+        log = open(Path(tmp) / "emulator.log", "wb")  # noqa: SIM115 - closed below
+        server = subprocess.Popen(
+            [python, "-m", "cbasync.testing", "--tls", "--ready-file", str(ready),
+             *COMPAT_EMULATOR_FLAGS],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while not ready.exists():
+                if server.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    session.error(
+                        "the emulator did not start:\n"
+                        + (Path(tmp) / "emulator.log").read_text(errors="replace")
+                    )
+                time.sleep(0.05)
+            session.log(f"emulator ready: {json.loads(ready.read_text())['url']}")
+            for script in scripts:
+                try:
+                    session.run("python", str(script), str(ready))
+                except nox.command.CommandFailed:
+                    failed.append(script.name)
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=15)
+            log.close()
+    if failed:
+        session.error(f"compat checks failed in: {', '.join(failed)}")
+
+
 @nox.session
 def demo(session: nox.Session) -> None:
     """The quick-start demo: cbasync against the embedded emulator, no server needed."""

@@ -356,6 +356,36 @@ class BlockInfo:
     def latest_unique_id(self, o: int) -> str:
         return self.uids[self.seg_docs[o][0]]
 
+    # --- parents (a tree root's parent is a process outside the data: a GUID that 404s) -----
+    @cached_property
+    def _outside_parents(self) -> dict[int, tuple[str, int]]:
+        out: dict[int, tuple[str, int]] = {}
+        seed = self.owner.seed
+        for o in range(self.limit):
+            if self.template.entries[o].parent is not None:
+                continue
+            h = mix(seed, self.b, o, 0x9A)
+            windows = self.ep.os_family == "windows"
+            pid = 4 * (60 + h % 40) if windows else 0
+            before = self.start_seconds[o] - 1 - (h >> 16) % 3_600
+            filetime = (before + FILETIME_EPOCH_OFFSET) * _TEN7 + (h >> 24) % _TEN7
+            out[o] = (_guid(self.ep.sensor_id, pid, filetime), pid)
+        return out
+
+    def parent_guid(self, o: int) -> str:
+        parent = self.template.entries[o].parent
+        return self._outside_parents[o][0] if parent is None else self.guids[parent]
+
+    def parent_uid(self, o: int) -> str:
+        parent = self.template.entries[o].parent
+        if parent is None:
+            return self._outside_parents[o][0] + "-000000000001"
+        return self.latest_unique_id(parent)
+
+    def parent_pid(self, o: int) -> int:
+        parent = self.template.entries[o].parent
+        return self._outside_parents[o][1] if parent is None else self.pids[parent]
+
     @cached_property
     def terminated(self) -> list[bool]:
         return [self.owner._terminated_static(self.template, o) for o in range(self.limit)]
@@ -815,24 +845,22 @@ class ProcessSet:
         """The search document of block position ``r`` (a process segment)."""
         o, _s = info.layout[r]
         kind = info.kinds[o]
-        spec = kind.spec
         ep = info.ep
         bins = self.binaries
         lu = info.lu(r)
-        parent = spec.parent
         counts = info.doc_counts[r]
         row: dict[str, Any] = {
             "process_md5": bins.md5(kind.binary),
             "sensor_id": ep.sensor_id,
             "filtering_known_dlls": False,
             "modload_count": counts["modload"],
-            "parent_unique_id": info.latest_unique_id(parent) if parent is not None else None,
+            "parent_unique_id": info.parent_uid(o),
             "cmdline": info.cmdline(o),
             "last_update": iso_ms(lu),
             "id": info.guids[o],
             "parent_name": kind.parent_name,
             "group": self.group_of[ep.index],
-            "parent_id": info.guids[parent] if parent is not None else None,
+            "parent_id": info.parent_guid(o),
             "hostname": ep.hostname.lower(),
             "filemod_count": counts["filemod"],
             "start": iso_ms(info.start_ms(o)),
@@ -848,7 +876,7 @@ class ProcessSet:
             "last_server_update": iso_ms(lu + _SERVER_LAG),
             "path": kind.path,
             "netconn_count": counts["netconn"],
-            "parent_pid": info.pids[parent] if parent is not None else 0,
+            "parent_pid": info.parent_pid(o),
             "crossproc_count": counts["crossproc"],
             "segment_id": info.segment_id(r),
             "host_type": ep.host_type,
@@ -874,16 +902,12 @@ class ProcessSet:
             if len(self._fragments) > 50_000:
                 self._fragments.clear()
             self._fragments[key] = static
-        parent = kind.spec.parent
         counts = info.doc_counts[r]
         lu = info.lu(r)
-        if parent is None:
-            parent_part = '"parent_unique_id":null,"parent_id":null,"parent_pid":0'
-        else:
-            parent_part = (
-                f'"parent_unique_id":"{info.latest_unique_id(parent)}",'
-                f'"parent_id":"{info.guids[parent]}","parent_pid":{info.pids[parent]}'
-            )
+        parent_part = (
+            f'"parent_unique_id":"{info.parent_uid(o)}",'
+            f'"parent_id":"{info.parent_guid(o)}","parent_pid":{info.parent_pid(o)}'
+        )
         user_key = (info.endpoint, kind.spec.user)
         user = self._users_json.get(user_key)
         if user is None:
@@ -1052,23 +1076,14 @@ class ProcessSet:
         if field == "unique_id":
             return per_row(lambda info, r: info.uids[r])
 
-        def parent_of(info: BlockInfo, r: int) -> int | None:
-            return info.template.entries[info.doc_offsets[r]].parent
-
         if field == "parent_id":
-            return per_row(
-                lambda info, r: None if (p := parent_of(info, r)) is None else info.guids[p]
-            )
+            return per_row(lambda info, r: info.parent_guid(info.doc_offsets[r]))
         if field == "parent_unique_id":
-            return per_row(
-                lambda info, r: (
-                    None if (p := parent_of(info, r)) is None else info.latest_unique_id(p)
-                )
-            )
+            return per_row(lambda info, r: info.parent_uid(info.doc_offsets[r]))
         if field == "process_pid":
             return per_row(lambda info, r: info.pids[info.doc_offsets[r]])
         if field == "parent_pid":
-            return per_row(lambda info, r: 0 if (p := parent_of(info, r)) is None else info.pids[p])
+            return per_row(lambda info, r: info.parent_pid(info.doc_offsets[r]))
         if field == "segment_id":
             return lambda d: int((self.epoch - (d + 1) * self.step) * 1000)
         if field == "start":

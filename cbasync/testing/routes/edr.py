@@ -43,6 +43,17 @@ def _backend(state: EmulatorState) -> EdrBackend:
     return state.backend("edr", EdrBackend)
 
 
+class _Lazy:
+    """The state's EDR backend, built on first use (so the server is ready before the dataset
+    tables are)."""
+
+    def __init__(self, state: EmulatorState) -> None:
+        self._state = state
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_backend(self._state), name)
+
+
 def _solr(request: Request, edr: EdrBackend, default_sort: str) -> SolrParams:
     params = parse_solr(request.query_params.multi_items(), default_sort=default_sort)
     if params.rows > edr.config.max_rows_per_page:
@@ -89,7 +100,7 @@ def _int_path(request: Request, name: str) -> int:
 
 
 def routes(state: EmulatorState) -> list[BaseRoute]:
-    edr = _backend(state)
+    edr: EdrBackend = _Lazy(state)  # type: ignore[assignment]
     config = state.config
     out: list[BaseRoute] = []
 
