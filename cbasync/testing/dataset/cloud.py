@@ -29,14 +29,50 @@ from cbasync.testing.dataset.endpoints import POLICIES, Endpoint, EndpointPopula
 from cbasync.testing.query import Categorical, FieldType, compile_query, parse
 
 __all__ = [
+    "AUTH_DESCRIPTIONS",
+    "AUTH_SEARCH_FIELDS",
+    "CLOUD_BACKEND",
+    "DEVICE_ACTIONS",
+    "DEVICE_FACET_FIELDS",
+    "EDR_TO_EEDR_FIELDS",
+    "EVENT_SCHEMA",
+    "EVENT_TYPES",
+    "FAMILY",
+    "LIVEQUERY_TABLES",
+    "PROCESS_DEFAULT_FIELDS",
+    "V3_EVENT_TYPES",
+    "V3_RESULT_CAP",
+    "V6_FACET_FIELDS",
+    "V6_TIME_CRITERIA",
+    "V7_FACET_FIELDS",
+    "V7_TIME_CRITERIA",
+    "AlertStore",
+    "AuthEventStore",
+    "CloudOrg",
     "Column",
     "CriteriaError",
+    "DefenseStore",
+    "DeviceStore",
+    "LiveQueryRun",
+    "LiveQueryStore",
+    "ProcessStore",
+    "SqlError",
     "Table",
+    "ThreatIntelStore",
+    "Workflow",
+    "cloud_org",
+    "dict_table",
     "epoch_of",
+    "event_table",
+    "facet_values",
     "iso",
+    "mix",
+    "osquery_rows",
     "parse_time_range",
+    "short_id",
     "sort_spec",
     "stable",
+    "translate_edr_query",
     "window_seconds",
 ]
 
@@ -437,9 +473,6 @@ def _facet_id(value: Any) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     return str(value)
-
-
-__all__ += ["POLICIES", "Endpoint", "EndpointPopulation", "facet_values", "mix"]
 
 
 # --------------------------------------------------------------------------------------------
