@@ -24,13 +24,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from cbasync.testing.dataset.cloud import (
-    POLICIES,
     V3_RESULT_CAP,
     CloudOrg,
     CriteriaError,
     DefenseStore,
     cloud_org,
 )
+from cbasync.testing.dataset.endpoints import POLICIES
 from cbasync.testing.routes._common import HttpError, json_response, read_json
 from cbasync.testing.routes.cloud_common import Handler
 from cbasync.testing.state import EmulatorState
