@@ -111,6 +111,18 @@ async def test_unknown_expired_and_malformed_jobs() -> None:
         assert empty.status_code == 400
         too_many = await http.post(f"{P}/search_jobs", json={"query": "x", "rows": 10_001})
         assert too_many.status_code == 400
+        for body in (
+            {"query": "x", "sort": [{"field": "nope", "order": "asc"}]},
+            {"criteria": {"nope": ["x"]}},
+            {"query": "x", "time_range": {"window": "-2q"}},
+        ):
+            refused = await http.post(f"{P}/search_jobs", json=body)
+            assert refused.status_code == 400, body
+            assert refused.json()["error_code"] == "INVALID_ARGUMENT"
+        facet = await http.post(
+            f"{P}/facet_jobs", json={"query": "x", "terms": {"fields": ["nope"]}}
+        )
+        assert facet.json()["field"] == "terms.fields"
         valid = (
             await http.post(f"{P}/search_validation", json={"query": "process_name:cmd.exe"})
         ).json()

@@ -36,6 +36,7 @@ from cbasync.testing.dataset.cloud import (
     event_table,
     facet_values,
     iso,
+    parse_time_range,
     sort_spec,
 )
 from cbasync.testing.jobs import MAX_AVAILABLE, JobEngine, JobView, SearchResult, job_engine
@@ -153,8 +154,6 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         exclusions = body.get("exclusions")
         if not query and not criteria and not exclusions and "process_guid" not in body:
             raise cloud_error(400, "INVALID_ARGUMENT", "query or criteria/exclusions is required")
-        if query:
-            parse(str(query))  # a malformed query is refused at submission (400)
         rows_cap = _rows_cap(body)
         spec = sort_spec(body.get("sort"))
         searchers = config.job_searchers
@@ -162,6 +161,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         criteria = dict(criteria or {})
         if body.get("process_guid") and kind == "process_search":
             criteria.setdefault("process_guid", [body["process_guid"]])
+        _validate(table_of(), query, criteria, exclusions, time_range, spec, org().anchor)
 
         def compute() -> SearchResult:
             table = table_of()
@@ -343,8 +343,19 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
                 400, "INVALID_ARGUMENT", "at least one terms field or range is required"
             )
         query = body.get("query")
-        if query:
-            parse(str(query))
+        table_ = table_of()
+        _validate(
+            table_,
+            query,
+            body.get("criteria"),
+            body.get("exclusions"),
+            body.get("time_range"),
+            [],
+            org().anchor,
+        )
+        for name in (terms.get("fields") or []) if isinstance(terms, dict) else []:
+            if table_.column(name) is None:
+                raise CriteriaError(f"invalid facet field {name!r}", field="terms.fields")
         searchers = config.job_searchers
 
         def compute() -> SearchResult:
@@ -356,9 +367,6 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
                 time_range=body.get("time_range"),
                 anchor=org().anchor,
             )
-            for name in (terms.get("fields") or []) if isinstance(terms, dict) else []:
-                if table.column(name) is None:
-                    raise CriteriaError(f"invalid facet field {name!r}", field="terms.fields")
             return SearchResult.build(indices, lambda i: i, searchers, table=table)
 
         job = engine().submit(kind, compute=compute, request=body)
@@ -576,6 +584,26 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         (f"{A2}/search_validation", auth_validation, ["GET"]),
     ]
     return [Route(path, cloud_handler(org_key, h), methods=m) for path, h, m in table_]
+
+
+def _validate(
+    table: Table,
+    query: Any,
+    criteria: Any,
+    exclusions: Any,
+    time_range: Any,
+    spec: list[tuple[str, bool]],
+    anchor: float,
+) -> None:
+    """Refuse a bad search at submission (400), not at its first poll."""
+    if query:
+        table.query_predicate(str(query), anchor)
+    table.criteria_predicate(criteria, anchor)
+    table.criteria_predicate(exclusions, anchor, negate=True)
+    parse_time_range(time_range, anchor)
+    for name, _ in spec:
+        if table.column(name) is None:
+            raise CriteriaError(f"cannot sort on unknown field {name!r}", field="sort.field")
 
 
 def _group(
