@@ -1109,6 +1109,7 @@ class AlertStore:
         self.now = now
         self._rows: list[dict[str, Any]] | None = None
         self._by_id: dict[str, int] = {}
+        self._epochs: dict[tuple[int, str], float] = {}
         self.workflows: dict[int, Workflow] = {}
         self.threat_workflows: dict[str, Workflow] = {}
         self.notes: dict[str, list[dict[str, Any]]] = {}
@@ -1124,6 +1125,17 @@ class AlertStore:
             self._rows = [self._generate(i) for i in range(self.count)]
             self._by_id = {r["id"]: i for i, r in enumerate(self._rows)}
         return self._rows
+
+    def epoch_of(self, i: int, name: str) -> float | None:
+        """A timestamp field of alert ``i`` as epoch seconds (parsed once, then remembered)."""
+        key = (i, name)
+        cached = self._epochs.get(key)
+        if cached is None:
+            raw = self.rows()[i].get(name)
+            if not raw:
+                return None
+            cached = self._epochs[key] = epoch_of(raw)
+        return cached
 
     def index_of(self, alert_id: str) -> int | None:
         self.rows()
@@ -1308,7 +1320,7 @@ class AlertStore:
         own = self.workflows.get(i)
         threat = self.threat_workflows.get(row["threat_id"])
         if own is None and threat is None:
-            return Workflow(change_timestamp=epoch_of(row["backend_timestamp"]))
+            return Workflow(change_timestamp=self.epoch_of(i, "backend_timestamp") or 0.0)
         if own is None:
             assert threat is not None
             return threat
@@ -1501,7 +1513,7 @@ class AlertStore:
             return lambda i: self.rows()[i].get(name)
 
         def epoch_col(name: str) -> Getter:
-            return lambda i: epoch_of(self.rows()[i][name]) if self.rows()[i].get(name) else None
+            return lambda i: self.epoch_of(i, name)
 
         def wf_status(i: int) -> str:
             return self.workflow(i).status
@@ -1533,7 +1545,7 @@ class AlertStore:
                 "determination_value": lambda i: self.workflow(i).determination,
                 "determination.value": lambda i: self.workflow(i).determination,
                 "backend_update_timestamp": lambda i: max(
-                    epoch_of(self.rows()[i]["backend_update_timestamp"]), wf_time(i)
+                    self.epoch_of(i, "backend_update_timestamp") or 0.0, wf_time(i)
                 ),
                 "user_update_timestamp": lambda i: (
                     wf_time(i) if self.workflow(i).changed_by_type == "API" else None
@@ -1613,7 +1625,7 @@ class AlertStore:
                 "first_event_time": epoch_col("first_event_timestamp"),
                 "last_event_time": epoch_col("last_event_timestamp"),
                 "last_update_time": lambda i: max(
-                    epoch_of(self.rows()[i]["backend_update_timestamp"]), wf_time(i)
+                    self.epoch_of(i, "backend_update_timestamp") or 0.0, wf_time(i)
                 ),
                 "threat_cause_actor_name": raw("process_name"),
                 "threat_cause_actor_sha256": raw("process_sha256"),
