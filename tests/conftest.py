@@ -28,7 +28,9 @@ _CREDENTIAL_VARIABLES = (
 
 
 @pytest.fixture(autouse=True)
-def _isolated_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def _isolated_credentials(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """No test reads the developer's real credential files or CBAPI_* variables."""
     import cbasync.config
 

@@ -41,19 +41,27 @@ BASE = "https://cbserver.emulator"
 
 @pytest.fixture
 def app() -> Any:
-    return create_app(EmulatorConfig(seed=11, processes=3_000, devices=20, alerts=1_200, isolation_delay=0.05))
+    return create_app(
+        EmulatorConfig(seed=11, processes=3_000, devices=20, alerts=1_200, isolation_delay=0.05)
+    )
 
 
 @pytest.fixture
 async def api(app: Any) -> AsyncIterator[CbResponseAPI]:
-    async with CbResponseAPI(url=BASE, token=app.config.token, transport=httpx.ASGITransport(app=app), environ={}) as client:
+    async with CbResponseAPI(
+        url=BASE, token=app.config.token, transport=httpx.ASGITransport(app=app), environ={}
+    ) as client:
         yield client
 
 
 @pytest.fixture
 async def raw(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     """A plain client on the same emulator: the ground truth."""
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE, headers={"X-Auth-Token": app.config.token}) as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url=BASE,
+        headers={"X-Auth-Token": app.config.token},
+    ) as client:
         yield client
 
 
@@ -66,7 +74,9 @@ async def total(raw: httpx.AsyncClient, route: str, q: str = "", **params: Any) 
 # -- searching -----------------------------------------------------------------------------------
 
 
-async def test_process_search_matches_the_server(api: CbResponseAPI, raw: httpx.AsyncClient) -> None:
+async def test_process_search_matches_the_server(
+    api: CbResponseAPI, raw: httpx.AsyncClient
+) -> None:
     query = api.select(Process).where("process_name:cmd.exe")
     expected = await total(raw, "/api/v1/process", "process_name:cmd.exe")
     assert expected > 0
@@ -90,17 +100,27 @@ async def test_sorting_and_slices(api: CbResponseAPI) -> None:
     assert (await query.first()).unique_id == everything[0].unique_id  # type: ignore[union-attr]
 
 
-async def test_group_by_gives_one_row_per_process(api: CbResponseAPI, raw: httpx.AsyncClient) -> None:
+async def test_group_by_gives_one_row_per_process(
+    api: CbResponseAPI, raw: httpx.AsyncClient
+) -> None:
     grouped = api.select(Process).where("process_name:svchost.exe").group_by("id")
     ids = [p.id async for p in grouped]
     assert len(ids) == len(set(ids))
-    assert len(ids) == await total(raw, "/api/v1/process", "process_name:svchost.exe", **{"cb.group": "id"})
+    assert len(ids) == await total(
+        raw, "/api/v1/process", "process_name:svchost.exe", **{"cb.group": "id"}
+    )
 
 
 async def test_facets_agree_with_counts(api: CbResponseAPI) -> None:
     facets = await api.select(Process).where("process_name:cmd.exe").facets("hostname")
     top = facets["hostname"][0]
-    assert top.value == await api.select(Process).where("process_name:cmd.exe").where(f"hostname:{top.name}").count()
+    assert (
+        top.value
+        == await api.select(Process)
+        .where("process_name:cmd.exe")
+        .where(f"hostname:{top.name}")
+        .count()
+    )
 
 
 async def test_malformed_query(api: CbResponseAPI) -> None:
@@ -188,7 +208,9 @@ async def test_missing_process(api: CbResponseAPI) -> None:
 # -- binaries ------------------------------------------------------------------------------------
 
 
-async def test_binary_download_matches_the_server_zip(api: CbResponseAPI, raw: httpx.AsyncClient, tmp_path: Path) -> None:
+async def test_binary_download_matches_the_server_zip(
+    api: CbResponseAPI, raw: httpx.AsyncClient, tmp_path: Path
+) -> None:
     process = await suspect(api)
     binary = await process.binary()
     assert binary.md5 == process.process_md5.upper()  # type: ignore[union-attr]
@@ -279,9 +301,14 @@ async def test_alert_update_and_joins(api: CbResponseAPI) -> None:
 
 
 async def test_watchlist_lifecycle(api: CbResponseAPI) -> None:
-    watchlist = await api.select(Process).where("process_name:powershell.exe").create_watchlist("ps hunt")
+    watchlist = (
+        await api.select(Process).where("process_name:powershell.exe").create_watchlist("ps hunt")
+    )
     assert watchlist.query == "process_name:powershell.exe"
-    assert await watchlist.search().count() == await api.select(Process).where("process_name:powershell.exe").count()
+    assert (
+        await watchlist.search().count()
+        == await api.select(Process).where("process_name:powershell.exe").count()
+    )
     watchlist.enabled = False
     await watchlist.save()
     assert (await api.get(Watchlist, watchlist.id)).enabled is False
@@ -331,9 +358,9 @@ async def test_banned_hash_lifecycle(api: CbResponseAPI) -> None:
     await ban.save()
     assert ban.enabled is True
     assert md5 in [b.md5hash async for b in api.select(BannedHash)]
-    with pytest.raises(errors.ApiError):
-        duplicate = api.create(BannedHash)
-        duplicate.md5hash = md5
+    duplicate = api.create(BannedHash)
+    duplicate.md5hash = md5
+    with pytest.raises(errors.ApiError, match="already exists"):
         await duplicate.save()
     await ban.delete()
     assert (await api.get(BannedHash, md5)).enabled is False
@@ -344,7 +371,13 @@ async def test_users_and_teams(api: CbResponseAPI) -> None:
     team.name = "IR"
     await team.save()
     user = api.create(User)
-    user.username, user.first_name, user.last_name, user.email, user.password = "jdoe", "J", "Doe", "j@example.com", "s3cret!"
+    user.username, user.first_name, user.last_name, user.email, user.password = (
+        "jdoe",
+        "J",
+        "Doe",
+        "j@example.com",
+        "s3cret!",
+    )
     user.add_team(team)
     await user.save()
     assert [t.id for t in (await api.get(User, "jdoe")).teams or []] == [team.id]
@@ -378,7 +411,9 @@ async def test_server_settings(api: CbResponseAPI) -> None:
     assert (await api.server_info()).cblrEnabled is not None
     license_status = await api.license_status()
     assert license_status.license_valid is not None
-    await api.update_platform_server_settings(server_url="https://platform.example", watchlist_export=True)
+    await api.update_platform_server_settings(
+        server_url="https://platform.example", watchlist_export=True
+    )
     settings = await api.platform_server_settings()
     assert settings.server_url == "https://platform.example"
     added = await api.add_approved_ips("10.1.0.0/16")
@@ -387,6 +422,8 @@ async def test_server_settings(api: CbResponseAPI) -> None:
 
 
 async def test_wrong_token(app: Any) -> None:
-    async with CbResponseAPI(url=BASE, token="wrong", transport=httpx.ASGITransport(app=app), environ={}) as api:
+    async with CbResponseAPI(
+        url=BASE, token="wrong", transport=httpx.ASGITransport(app=app), environ={}
+    ) as api:
         with pytest.raises(errors.UnauthorizedError):
             await api.select(Process).count()
