@@ -69,6 +69,8 @@ MAX_REDIRECTS = 5
 #: Bytes of an error body read to build the error message.
 _ERROR_BODY_LIMIT = 64 * 1024
 _MASK = "**********"
+#: Seconds a close may take before it is abandoned (it is shielded from cancellation).
+_CLOSE_TIMEOUT = 5.0
 
 
 class _State(enum.Enum):
@@ -317,7 +319,7 @@ class Transport:
         if previous is _State.OPENED and shared.client is not None and shared.user_client is None:
             # A client the caller passed in is the caller's to close.
             client, shared.client = shared.client, None
-            with anyio.CancelScope(shield=True):
+            with anyio.move_on_after(_CLOSE_TIMEOUT, shield=True):
                 await client.aclose()
 
     def _ensure_client(self) -> httpx.AsyncClient:
@@ -488,7 +490,9 @@ class Transport:
             yield response, path, response.headers.get("x-request-id") or request_id, elapsed
         finally:
             if stream:
-                with anyio.CancelScope(shield=True):
+                # Shielded so a cancelled download still returns its connection; bounded so a
+                # stuck peer cannot hold the caller.
+                with anyio.move_on_after(_CLOSE_TIMEOUT, shield=True):
                     await response.aclose()
                 shared.limiter.release_on_behalf_of(borrower)
 
