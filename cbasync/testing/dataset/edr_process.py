@@ -37,7 +37,6 @@ from cbasync.testing.dataset._fmt import (
     iso_ms,
     mix,
     signed32,
-    unit,
 )
 from cbasync.testing.dataset.edr_binary import BinaryCatalog
 from cbasync.testing.dataset.endpoints import Endpoint, EndpointPopulation
@@ -282,13 +281,10 @@ class BlockInfo:
 
     @cached_property
     def pids(self) -> list[int]:
-        seed = self.owner.seed
-        windows = self.ep.os_family == "windows"
-        out = []
-        for p in self.process_index:
-            h = mix(seed, p, 0x9D)
-            out.append(4 * (100 + h % 16_000) if windows else 300 + h % 60_000)
-        return out
+        # Bits 12-43 of the variant: independent of the bits that pick command lines (8-11).
+        if self.ep.os_family == "windows":
+            return [4 * (100 + (v >> 12) % 16_000) for v in self.variants]
+        return [300 + (v >> 12) % 60_000 for v in self.variants]
 
     @cached_property
     def seg_docs(self) -> list[list[int]]:
@@ -315,18 +311,17 @@ class BlockInfo:
 
     @cached_property
     def start_seconds(self) -> list[int]:
-        seed = self.owner.seed
         last = int(self.lu(self.ndocs - 1))
+        entries = self.template.entries
         out: list[int] = []
-        for o in range(self.limit):
-            spec = self.template.entries[o]
-            if spec.parent is None:
-                dur = 3_600 + int(unit(seed, self.b, o, 0xD0) * 3 * 86_400)
-                out.append(last - dur)
+        for o, v in enumerate(self.variants):
+            frac = ((v >> 26) & 0xFFFF) / 65_536.0
+            parent = entries[o].parent
+            if parent is None:
+                out.append(last - 3_600 - int(frac * 3 * 86_400))
             else:
-                sp = out[spec.parent]
-                room = max(last - sp - 1, 4)
-                out.append(sp + 1 + int(unit(seed, self.b, o, 0xD1) * room / 4))
+                sp = out[parent]
+                out.append(sp + 1 + int(frac * max(last - sp - 1, 4) / 4))
         return out
 
     @cached_property
@@ -360,11 +355,10 @@ class BlockInfo:
     @cached_property
     def _outside_parents(self) -> dict[int, tuple[str, int]]:
         out: dict[int, tuple[str, int]] = {}
-        seed = self.owner.seed
         for o in range(self.limit):
             if self.template.entries[o].parent is not None:
                 continue
-            h = mix(seed, self.b, o, 0x9A)
+            h = self.variants[o] ^ 0x5DEECE66D
             windows = self.ep.os_family == "windows"
             pid = 4 * (60 + h % 40) if windows else 0
             before = self.start_seconds[o] - 1 - (h >> 16) % 3_600
@@ -463,7 +457,8 @@ class ProcessSet:
         self._block_cache_size = block_cache
         self._layouts: dict[tuple[int, int], list[tuple[int, int]]] = {}
         self._counts: dict[tuple[int, int, str], list[dict[str, int]]] = {}
-        self._fragments: dict[tuple[int, int], str] = {}
+        self._kind_json: dict[int, str] = {}
+        self._ep_json: dict[int, str] = {}
         self._candidates: dict[tuple[int, int], list[list[int]]] = {}
         self._cmd_json: dict[tuple[int, int, int], str] = {}
         self._users_json: dict[tuple[int, str], str] = {}
@@ -893,27 +888,24 @@ class ProcessSet:
     def doc_json(self, info: BlockInfo, r: int) -> str:
         """``json.dumps(doc_fields(info, r))`` (same keys and values), built from cached
         fragments: a page of search results is the emulator's hottest path."""
-        o, _s = info.layout[r]
+        o = info.layout[r][0]
         kind = info.kinds[o]
-        key = (kind.code, info.endpoint)
-        static = self._fragments.get(key)
-        if static is None:
-            static = self._static_fragment(info, kind)
-            if len(self._fragments) > 50_000:
-                self._fragments.clear()
-            self._fragments[key] = static
+        kind_part = self._kind_json.get(kind.code)
+        if kind_part is None:
+            kind_part = self._kind_json[kind.code] = self._kind_fragment(kind)
+        ep_part = self._ep_json.get(info.endpoint)
+        if ep_part is None:
+            ep_part = self._ep_json[info.endpoint] = self._endpoint_fragment(info.ep)
         counts = info.doc_counts[r]
         lu = info.lu(r)
-        parent_part = (
-            f'"parent_unique_id":"{info.parent_uid(o)}",'
-            f'"parent_id":"{info.parent_guid(o)}","parent_pid":{info.parent_pid(o)}'
-        )
         user_key = (info.endpoint, kind.spec.user)
         user = self._users_json.get(user_key)
         if user is None:
             user = self._users_json[user_key] = _json(info.username(o))
         return (
-            f'{{{static},"modload_count":{counts["modload"]},{parent_part},'
+            f'{{{kind_part},{ep_part},"modload_count":{counts["modload"]},'
+            f'"parent_unique_id":"{info.parent_uid(o)}","parent_id":"{info.parent_guid(o)}",'
+            f'"parent_pid":{info.parent_pid(o)},'
             f'"cmdline":{self._cmdline_json(info, o, kind)},"last_update":"{iso_ms(lu)}",'
             f'"id":"{info.guids[o]}","filemod_count":{counts["filemod"]},'
             f'"start":"{iso_ms(info.start_ms(o))}","regmod_count":{counts["regmod"]},'
@@ -922,11 +914,17 @@ class ProcessSet:
             f'"last_server_update":"{iso_ms(lu + _SERVER_LAG)}",'
             f'"netconn_count":{counts["netconn"]},"crossproc_count":{counts["crossproc"]},'
             f'"segment_id":{info.segment_id(r)},"childproc_count":{counts["childproc"]},'
-            f'"unique_id":"{info.unique_id(r)}"}}'
+            f'"unique_id":"{info.uids[r]}"}}'
         )
 
     def _cmdline_json(self, info: BlockInfo, o: int, kind: ProcKind) -> str:
-        key = (kind.code, info.endpoint, info.n(o))
+        # Key only on what the command line depends on, so most rows hit the cache.
+        template = _cmd_template(kind)
+        key = (
+            kind.code,
+            info.endpoint if any(p in template for p in _EP_PLACEHOLDERS) else -1,
+            info.n(o) if "{n}" in template else -1,
+        )
         text = self._cmd_json.get(key)
         if text is None:
             if len(self._cmd_json) > 100_000:
@@ -934,28 +932,32 @@ class ProcessSet:
             text = self._cmd_json[key] = _json(info.cmdline(o))
         return text
 
-    def _static_fragment(self, info: BlockInfo, kind: ProcKind) -> str:
-        ep = info.ep
+    def _kind_fragment(self, kind: ProcKind) -> str:
         bins = self.binaries
-        static: dict[str, Any] = {
+        part: dict[str, Any] = {
             "process_md5": bins.md5(kind.binary),
-            "sensor_id": ep.sensor_id,
             "filtering_known_dlls": False,
             "parent_name": kind.parent_name,
-            "group": self.group_of[ep.index],
-            "hostname": ep.hostname.lower(),
-            "comms_ip": signed32(_ip_int(ep.external_ip)),
-            "interface_ip": signed32(_ip_int(ep.internal_ip)),
             "emet_config": "",
             "process_name": kind.name,
             "emet_count": 0,
             "path": kind.path,
-            "host_type": ep.host_type,
             "processblock_count": 0,
+        }
+        part.update(bins.alliance(kind.binary))
+        return _json(part)[1:-1]
+
+    def _endpoint_fragment(self, ep: Endpoint) -> str:
+        part = {
+            "sensor_id": ep.sensor_id,
+            "group": self.group_of[ep.index],
+            "hostname": ep.hostname.lower(),
+            "comms_ip": signed32(_ip_int(ep.external_ip)),
+            "interface_ip": signed32(_ip_int(ep.internal_ip)),
+            "host_type": ep.host_type,
             "os_type": ep.os_type,
         }
-        static.update(bins.alliance(kind.binary))
-        return _json(static)[1:-1]
+        return _json(part)[1:-1]
 
     def summary_fields(self, info: BlockInfo, o: int, segment: int | None) -> dict[str, Any]:
         """A process summary: one segment (index) or, with ``segment=None``, all of them."""
