@@ -291,7 +291,9 @@ class Scenario:
     overhead scenarios, where the network would drown what is measured). ``details`` adds
     scenario-specific lines to the report (checkpoints, server time per page). ``preflight`` runs once
     against the started emulator before any side, to check the dataset is what the scenario
-    assumes (returns one line for the report, raises when it is not). ``same_items`` makes the
+    assumes (returns one line for the report, raises when it is not). Warm-up rounds run
+    ``warmup_sides`` (default: every side); one side is enough when what needs warming is the
+    emulator's caches, which every side shares. ``same_items`` makes the
     harness check that every run of every side counted the same ``items`` (and
     ``params["expected_items"]`` when given).
     """
@@ -309,6 +311,7 @@ class Scenario:
     details: Callable[[ScenarioSummary], list[str]] | None = None
     repetitions: int = 3
     warmup: int = 1
+    warmup_sides: tuple[str, ...] | None = None
     timeout: float = 600.0
     same_items: bool = True
 
@@ -332,6 +335,9 @@ def register(scenario: Scenario) -> Scenario:
     names = [side.name for side in scenario.sides]
     if len(set(names)) != len(names) or not names:
         raise ValueError(f"scenario {scenario.name}: side names must be unique and non-empty")
+    unknown = set(scenario.warmup_sides or ()) - set(names)
+    if unknown:
+        raise ValueError(f"scenario {scenario.name}: unknown warm-up sides {sorted(unknown)}")
     for side in scenario.sides:
         if "<locals>" in side.run.__qualname__:
             raise ValueError(f"scenario {scenario.name}: side {side.name} must be module-level")

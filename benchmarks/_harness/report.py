@@ -47,8 +47,10 @@ def format_result(result: ScenarioResult) -> str:
         lines.append("  emulator: in-process (httpx.ASGITransport), built by each side")
     if result.preflight:
         lines.append(f"  preflight: {result.preflight}")
+    warm_sides = scenario.warmup_sides or tuple(s.name for s in scenario.sides)
+    warm = f" ({', '.join(warm_sides)})" if result.warmup else ""
     lines.append(
-        f"  {result.repetitions} timed runs per side after {result.warmup} warm-up round(s),"
+        f"  {result.repetitions} timed runs per side after {result.warmup} warm-up round(s){warm},"
         f" alternating {' '.join(s.name for s in scenario.sides)}; medians (min..max of wall)"
     )
     if result.error:

@@ -251,6 +251,9 @@ def run_scenario(
         for round_ in range(total_rounds):
             is_warmup = round_ < warm
             for side in scenario.sides:
+                warm_sides = scenario.warmup_sides
+                if is_warmup and warm_sides is not None and side.name not in warm_sides:
+                    continue
                 tag = f"{side.name}-{round_}"
                 metrics = _one_run(scenario, side, emulator, workdir, tag)
                 result.runs.append(RunRecord(side.name, round_, is_warmup, metrics))
