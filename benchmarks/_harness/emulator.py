@@ -87,6 +87,9 @@ class EmulatorProcess:
         self.info: dict[str, Any] = {}
         self.ready_after_s = 0.0
         self.exit_status: int | None = None
+        #: True once we sent SIGTERM to a running emulator (its exit status then says whether
+        #: it stopped cleanly).
+        self.signalled = False
         self._ssl: ssl.SSLContext | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -149,6 +152,7 @@ class EmulatorProcess:
                 self.exit_status = process.returncode
             return
         process.send_signal(signal.SIGTERM)
+        self.signalled = True
         try:
             process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:

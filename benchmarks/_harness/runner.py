@@ -268,7 +268,7 @@ def run_scenario(
         if emulator is not None:
             emulator.stop()
             result.emulator["exit_status"] = emulator.exit_status
-            if emulator.exit_status not in (0, None):
+            if emulator.signalled and emulator.exit_status != 0:
                 result.problems.append(
                     f"the emulator exited with status {emulator.exit_status} on SIGTERM:\n"
                     f"{emulator.log_tail()}"
