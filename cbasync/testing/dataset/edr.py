@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl
 
 from cbasync.testing.dataset._catalog import BLOCK
 from cbasync.testing.dataset._fmt import iso_ms, mix, rfc822, server_local, unit
-from cbasync.testing.dataset.edr_binary import BinaryCatalog
+from cbasync.testing.dataset.edr_binary import shared_binaries
 from cbasync.testing.dataset.edr_process import (
     PROCESS_FACETS,
     PROCESS_SCHEMA,
@@ -166,9 +166,7 @@ class EdrBackend:
         self.clock = state.clock
         self.endpoints = state.endpoints
         self.epoch = state.data_epoch
-        self.binaries = BinaryCatalog(
-            config.seed, config.binaries, self.endpoints, epoch=self.epoch
-        )
+        self.binaries = shared_binaries(state)
         self.processes = ProcessSet(
             config.seed,
             config.processes,

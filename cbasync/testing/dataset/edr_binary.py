@@ -27,7 +27,7 @@ from cbasync.testing.dataset._catalog import IMAGES, TEMPLATES, Image
 from cbasync.testing.dataset._fmt import iso_ms, iso_s, mix, seed_int, unit
 from cbasync.testing.dataset.endpoints import EndpointPopulation
 
-__all__ = ["BinaryCatalog", "BinaryInfo"]
+__all__ = ["BinaryCatalog", "BinaryInfo", "shared_binaries"]
 
 _VENDORS: tuple[tuple[str, str, str, str], ...] = (
     # (company, product, exe name, install dir)
@@ -171,6 +171,7 @@ class BinaryCatalog:
         self.image_index: dict[str, int] = {img.key: i for i, img in enumerate(IMAGES.values())}
         self._entries: dict[int, BinaryInfo] = {}
         self._md5: dict[int, str] = {}
+        self._sha256: dict[int, str] = {}
         self._by_md5: dict[str, int] | None = None
         # Synthetic binaries by kind and OS (indices), for endpoint installs.
         self._pools: dict[tuple[str, str], list[int]] | None = None
@@ -311,7 +312,11 @@ class BinaryCatalog:
         return value
 
     def sha256(self, i: int) -> str:
-        return hashlib.sha256(self.content(i)).hexdigest()
+        """Lower-case SHA-256 of the binary's bytes (cached)."""
+        value = self._sha256.get(i)
+        if value is None:
+            value = self._sha256[i] = hashlib.sha256(self.content(i)).hexdigest()
+        return value
 
     def by_md5(self, md5: str) -> int | None:
         """The binary with this MD5 (any case), or None. Hashes every binary on first use."""
@@ -505,3 +510,11 @@ class BinaryCatalog:
                 zinfo.compress_type = zipfile.ZIP_DEFLATED
                 zf.writestr(zinfo, payload)
         return buf.getvalue()
+
+
+def shared_binaries(state: Any) -> BinaryCatalog:
+    """The state's one binary catalog (EDR binaries and App Control's file catalog share it)."""
+    return state.backend(  # type: ignore[no-any-return]
+        "binaries",
+        lambda s: BinaryCatalog(s.config.seed, s.config.binaries, s.endpoints, epoch=s.data_epoch),
+    )

@@ -1,0 +1,118 @@
+"""App Control (CB Protection) routes: ``/api/bit9platform/v1/<object>[/{id}]`` (wire §9).
+
+Search answers a plain JSON array (no envelope); ``limit=-1`` answers ``{"count": N}``, ``group``
+answers ``[{"value", "count"}]``. Creates answer 201 with the object, updates 200 with it. As on
+the real server: unexpected parameters are a 400 with the details in the body, an object that
+cannot be changed a 403, an unknown id a 404 (a missing or wrong token is the app's 401).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from cbasync.testing.dataset.errors import Invalid, NotFound
+from cbasync.testing.dataset.protection import ProtectionBackend
+from cbasync.testing.routes._common import json_response, read_json
+from cbasync.testing.state import EmulatorState
+
+__all__ = ["routes"]
+
+_BASE = "/api/bit9platform/v1"
+_SEARCH_PARAMS = frozenset({"q", "sort", "group", "offset", "limit"})
+_PUT_FLAGS = frozenset(
+    {"changeDiagnostics", "changeTemplate", "newTamperProtectionActive", "resetCLIPassword"}
+)
+
+
+class _Lazy:
+    def __init__(self, state: EmulatorState) -> None:
+        self._state = state
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._state.backend("protection", ProtectionBackend), name)
+
+
+def _check_params(request: Request, allowed: frozenset[str]) -> None:
+    unexpected = sorted(set(request.query_params) - allowed)
+    if unexpected:
+        raise Invalid(f"unexpected parameters: {', '.join(unexpected)}", reason="invalid_parameter")
+
+
+def _int(raw: str | None, name: str, default: int | None) -> int | None:
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise Invalid(f"{name} must be an integer, not {raw!r}") from None
+
+
+def _object_id(request: Request) -> int:
+    raw = request.path_params["object_id"]
+    try:
+        return int(raw)
+    except ValueError:
+        raise NotFound(f"{raw!r} is not an object id") from None
+
+
+def routes(state: EmulatorState) -> list[BaseRoute]:
+    backend: ProtectionBackend = _Lazy(state)  # type: ignore[assignment]
+
+    async def collection(request: Request) -> Response:
+        name = request.path_params["object"]
+        if request.method == "POST":
+            _check_params(request, frozenset())
+            body = await read_json(request)
+            if not isinstance(body, dict):
+                raise Invalid("the body must be a JSON object")
+            row, created = backend.create(name, body)
+            return json_response(row, 201 if created else 200)
+        _check_params(request, _SEARCH_PARAMS)
+        qp = request.query_params
+        offset = _int(qp.get("offset"), "offset", 0) or 0
+        limit = _int(qp.get("limit"), "limit", None)
+        if offset < 0 or (limit is not None and limit < -1):
+            raise Invalid("offset must be >= 0 and limit >= -1")
+        return json_response(
+            backend.search(
+                name,
+                qp.getlist("q"),
+                sort=qp.get("sort") or None,
+                group=qp.get("group") or None,
+                offset=offset,
+                limit=limit,
+            )
+        )
+
+    async def one(request: Request) -> Response:
+        name = request.path_params["object"]
+        oid = _object_id(request)
+        if request.method == "GET":
+            _check_params(request, frozenset())
+            return json_response(backend.get(name, oid))
+        if request.method == "DELETE":
+            _check_params(request, frozenset())
+            backend.delete(name, oid)
+            return json_response(backend.collection(name).get(oid) or {"id": oid})
+        _check_params(request, _PUT_FLAGS if name == "computer" else frozenset())
+        body = await read_json(request)
+        if not isinstance(body, dict):
+            raise Invalid("the body must be a JSON object")
+        if "id" in body and body["id"] not in (None, oid, str(oid)):
+            raise Invalid("the id in the body does not match the URL")
+        flags = {k: v for k, v in request.query_params.items() if k in _PUT_FLAGS}
+        return json_response(backend.update(name, oid, body, flags))
+
+    async def app_templates(request: Request) -> Response:
+        _check_params(request, _SEARCH_PARAMS)
+        return json_response(backend.search("appTemplate", request.query_params.getlist("q")))
+
+    return [
+        Route("/api/bit9platform/restricted/appTemplate", app_templates, methods=["GET"]),
+        Route(f"{_BASE}/{{object}}", collection, methods=["GET", "POST"]),
+        Route(f"{_BASE}/{{object}}/{{object_id}}", one, methods=["GET", "PUT", "DELETE"]),
+    ]
