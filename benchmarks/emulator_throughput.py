@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import ssl
 import statistics
 import time
 from typing import Any
@@ -73,13 +74,17 @@ async def _rate_raw(info: ServerInfo, path: str, seconds: float, connections: in
     return sum(counts) / (time.monotonic() - began)
 
 
+def _verify(info: ServerInfo) -> ssl.SSLContext | bool:
+    return ssl.create_default_context(cafile=info.ca_file) if info.ca_file else True
+
+
 async def _rate_httpx(info: ServerInfo, path: str, seconds: float, connections: int) -> float:
     done = 0
     stop_at = time.monotonic() + seconds
     began = time.monotonic()
     async with httpx.AsyncClient(
         base_url=info.url,
-        verify=info.ca_file or True,
+        verify=_verify(info),
         headers={"X-Auth-Token": info.token},
         limits=httpx.Limits(max_connections=connections),
     ) as client:
@@ -99,7 +104,7 @@ async def _rate_httpx(info: ServerInfo, path: str, seconds: float, connections: 
 
 async def _page_times(info: ServerInfo, pages: int) -> dict[str, Any]:
     async with httpx.AsyncClient(
-        base_url=info.url, verify=info.ca_file or True, headers={"X-Auth-Token": info.token}
+        base_url=info.url, verify=_verify(info), headers={"X-Auth-Token": info.token}
     ) as client:
 
         async def page(start: int, q: str) -> tuple[float, float]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
@@ -132,6 +133,12 @@ def _add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
         help="JSON object of EmulatorConfig fields, applied before the flags below",
     )
     parser.add_argument(
+        "--data-epoch",
+        metavar="EPOCH|now",
+        help="when the generated history ends, epoch seconds or 'now' (default: now, so time "
+        "filters like 'the last day' find data; a --config file's value when one is given)",
+    )
+    parser.add_argument(
         "--http",
         choices=("auto", "h11", "httptools"),
         default="auto",
@@ -181,6 +188,19 @@ def _config_from_args(args: argparse.Namespace) -> Any:
         changes[name] = value / scale if scale != 1 else value
     if changes.get("rate_limit_requests") == 0:
         changes["rate_limit_requests"] = None
+    epoch = args.data_epoch
+    if epoch is None and not args.config:
+        epoch = "now"
+    if epoch is not None:
+        if epoch == "now":
+            changes["data_epoch"] = float(int(time.time() // 60) * 60)
+        else:
+            try:
+                changes["data_epoch"] = float(epoch)
+            except ValueError:
+                raise ValueError(
+                    f"--data-epoch must be epoch seconds or 'now', not {epoch!r}"
+                ) from None
     return config.replace(**changes) if changes else config
 
 

@@ -28,10 +28,11 @@ The loopback server (``cbasync.testing.server``) installs the ASGI extension
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import pkgutil
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, TypeVar
 
 import httpx
 from starlette.applications import Starlette
@@ -50,6 +51,7 @@ from cbasync.testing.routes._common import HttpError, json_response, query_error
 from cbasync.testing.state import EmulatorState
 
 __all__ = [
+    "BASE_URL",
     "CONNECTION_RESET_EXTENSION",
     "CONTROL_PREFIX",
     "CORE_ROUTE_MODULES",
@@ -65,6 +67,10 @@ CORE_ROUTE_MODULES: tuple[str, ...] = ("edr", "protection")
 _ROUTES_PACKAGE = "cbasync.testing.routes"
 
 RouteFactory = Callable[[EmulatorState], Sequence[BaseRoute]]
+ApiT = TypeVar("ApiT")
+
+BASE_URL = "https://cbserver.emulator"
+"""The URL in-process clients use (any https URL works: the transport never leaves the process)."""
 
 
 def route_module_names() -> list[str]:
@@ -235,8 +241,10 @@ class EmulatorApp:
             if state.faults.active:
                 handled = await self._faults(scope, counting_send)
                 if handled:
+                    self._resolve_route(scope)
                     return
             if not self._authorized(scope):
+                self._resolve_route(scope)
                 counters.unauthorized += 1
                 await _send_json(
                     counting_send,
@@ -253,6 +261,17 @@ class EmulatorApp:
             template = getattr(route, "path", None) if route is not None else None
             key = f"{scope['method']} {template if template is not None else '<unmatched>'}"
             counters.request_finished(key, status if started else 0)
+
+    def _resolve_route(self, scope: Scope) -> None:
+        """Record the route a request was aimed at even when it was answered before routing
+        (401, injected faults), so the counters attribute it to its route template."""
+        router = self.router.router
+        assert isinstance(router, _IndexedRouter)
+        for route in router._candidates(scope["path"]):
+            match, _ = route.matches(scope)
+            if match is not Match.NONE:
+                scope["route"] = route
+                return
 
     def _authorized(self, scope: Scope) -> bool:
         for name, value in scope["headers"]:
@@ -300,6 +319,34 @@ class EmulatorApp:
             {"reason": "server_error", "message": f"emulated transient {decision.status}"},
         )
         return True
+
+    def http_client(self, **kwargs: Any) -> Any:
+        """An ``httpx.AsyncClient`` bound to this app in process, token set (use ``async with``)."""
+        headers = {"X-Auth-Token": self.config.token, **kwargs.pop("headers", {})}
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self), base_url=BASE_URL, headers=headers, **kwargs
+        )
+
+    @contextlib.asynccontextmanager
+    async def client(self, api_cls: Callable[..., ApiT], **kwargs: Any) -> AsyncIterator[ApiT]:
+        """A configured cbasync API object bound to this app in process::
+
+            async with emulator.client(CbResponseAPI) as api:
+                procs = api.select(Process).where("process_name:cmd.exe")
+
+        Works for ``CbResponseAPI``, ``CbProtectionAPI`` and ``CBCloudAPI`` (the org key is set);
+        ``kwargs`` go to the constructor (e.g. ``max_retries``).
+        """
+        params: dict[str, Any] = {
+            "url": BASE_URL,
+            "token": self.config.token,
+            "org_key": self.config.org_key,
+            "transport": httpx.ASGITransport(app=self),
+        }
+        params.update(kwargs)
+        api = api_cls(**params)
+        async with api as entered:  # type: ignore[attr-defined]
+            yield entered
 
     # --- control routes --------------------------------------------------------------------------
     async def _counters(self, request: Request) -> Response:

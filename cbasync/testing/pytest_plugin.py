@@ -12,6 +12,9 @@ Fixtures (override ``cb_emulator_config`` in your ``conftest.py`` to change the 
     cb_emulator         the in-process EmulatorApp
     cb_emulator_http    an httpx.AsyncClient bound to it, token set (async; use with anyio)
     cb_emulator_server  a real loopback server (TLS) with its ServerInfo (url, token, ca_file)
+    cb_response_api     a CbResponseAPI bound to cb_emulator (async)
+    cb_protection_api   a CbProtectionAPI bound to cb_emulator (async)
+    cb_cloud_api        a CBCloudAPI bound to cb_emulator, org key set (async)
 
 Example::
 
@@ -35,8 +38,6 @@ if TYPE_CHECKING:
     from cbasync.testing import EmulatorConfig, ManualClock
     from cbasync.testing.app import EmulatorApp
     from cbasync.testing.server import ServerInfo
-
-BASE_URL = "https://cbserver.emulator"
 
 
 def _require_extra() -> None:
@@ -77,14 +78,35 @@ def cb_emulator(cb_emulator_config: EmulatorConfig, cb_emulator_clock: ManualClo
 @pytest.fixture
 async def cb_emulator_http(cb_emulator: EmulatorApp) -> AsyncIterator[httpx.AsyncClient]:
     """An ``httpx.AsyncClient`` talking to ``cb_emulator`` in process, with the token set."""
-    import httpx
-
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=cb_emulator),
-        base_url=BASE_URL,
-        headers={"X-Auth-Token": cb_emulator.config.token},
-    ) as client:
+    async with cb_emulator.http_client() as client:
         yield client
+
+
+@pytest.fixture
+async def cb_response_api(cb_emulator: EmulatorApp) -> AsyncIterator[Any]:
+    """A ``cbasync.CbResponseAPI`` talking to ``cb_emulator`` in process."""
+    from cbasync import CbResponseAPI
+
+    async with cb_emulator.client(CbResponseAPI) as api:
+        yield api
+
+
+@pytest.fixture
+async def cb_protection_api(cb_emulator: EmulatorApp) -> AsyncIterator[Any]:
+    """A ``cbasync.CbProtectionAPI`` talking to ``cb_emulator`` in process."""
+    from cbasync import CbProtectionAPI
+
+    async with cb_emulator.client(CbProtectionAPI) as api:
+        yield api
+
+
+@pytest.fixture
+async def cb_cloud_api(cb_emulator: EmulatorApp) -> AsyncIterator[Any]:
+    """A ``cbasync.CBCloudAPI`` talking to ``cb_emulator`` in process."""
+    from cbasync import CBCloudAPI
+
+    async with cb_emulator.client(CBCloudAPI) as api:
+        yield api
 
 
 @pytest.fixture

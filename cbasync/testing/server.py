@@ -75,6 +75,19 @@ class ServerInfo:
             "pid": self.pid,
         }
 
+    @contextlib.asynccontextmanager
+    async def client(self, api_cls: Callable[..., Any], **kwargs: Any) -> AsyncIterator[Any]:
+        """A cbasync API object talking to this server over the network (CA pinned)::
+
+        async with info.client(CbResponseAPI) as api: ...
+        """
+        params: dict[str, Any] = {"url": self.url, "token": self.token, "org_key": self.org_key}
+        if self.ca_file:
+            params.update(ssl_verify=True, ssl_cert_file=self.ca_file)
+        params.update(kwargs)
+        async with api_cls(**params) as api:
+            yield api
+
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> ServerInfo:
         data = json.loads(Path(path).read_text(encoding="utf-8"))

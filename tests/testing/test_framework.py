@@ -262,3 +262,50 @@ def test_state_backends_are_created_once() -> None:
 
     with pytest.raises(TypeError):
         state.backend("thing", Other)
+
+
+class _FakeApi:
+    """Stands in for CbResponseAPI & co.: the constructor keywords the helper promises."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        token: str,
+        org_key: str,
+        transport: httpx.AsyncBaseTransport,
+        **extra: object,
+    ) -> None:
+        self.http = httpx.AsyncClient(
+            transport=transport, base_url=url, headers={"X-Auth-Token": token}
+        )
+        self.org_key = org_key
+        self.extra = extra
+        self.entered = False
+
+    async def __aenter__(self) -> _FakeApi:
+        self.entered = True
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.http.aclose()
+
+
+async def test_client_helper_builds_an_api_object_bound_in_process() -> None:
+    app = _app()
+    async with app.client(_FakeApi, max_retries=0) as api:
+        assert api.entered
+        assert api.org_key == app.config.org_key
+        assert api.extra == {"max_retries": 0}
+        r = await api.http.get("/test/ping/5")
+        assert r.json()["pong"] is True
+    async with app.http_client() as http:
+        assert (await http.get("/test/ping/1")).status_code == 200
+
+
+async def test_401_and_faults_are_counted_under_their_route() -> None:
+    app = _app(fault_5xx=1.0)
+    async with _client(app, token="bad") as c:
+        r = await c.get("/test/ping/1")
+    assert r.status_code in (502, 503, 504)
+    assert app.counters.requests("GET /test/ping/{n}") == 1

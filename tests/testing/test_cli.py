@@ -1,0 +1,127 @@
+"""The ``cbasync`` command line: flags map onto EmulatorConfig fields (a contract)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from cbasync.cli import _config_from_args, build_parser, main
+from cbasync.testing.config import EmulatorConfig
+
+CONTRACT_FLAGS = (
+    "--host",
+    "--port",
+    "--tls",
+    "--ready-file",
+    "--seed",
+    "--processes",
+    "--devices",
+    "--latency-ms",
+    "--lr-slots",
+    "--activation-ms",
+    "--command-ms",
+    "--job-seconds",
+    "--fault-5xx",
+    "--fault-429",
+    "--fault-reset",
+)
+
+
+def _parse(*argv: str) -> EmulatorConfig:
+    args = build_parser().parse_args(["emulator", *argv])
+    config = _config_from_args(args)
+    assert isinstance(config, EmulatorConfig)
+    return config
+
+
+def test_every_contract_flag_exists_with_a_documented_default(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["emulator", "--help"])
+    assert exit_info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for flag in CONTRACT_FLAGS:
+        assert flag in text, flag
+    assert "default: 100000" in text  # processes
+    assert "default: 2000.0" in text  # activation in ms
+
+
+def test_defaults_are_the_config_defaults_with_recent_data() -> None:
+    config = _parse()
+    assert config.replace(data_epoch=EmulatorConfig().data_epoch) == EmulatorConfig()
+    assert abs(config.data_epoch - time.time()) < 120  # history ends now
+    assert _parse("--data-epoch", "1700000000").data_epoch == 1_700_000_000.0
+    with pytest.raises(ValueError, match="data-epoch"):
+        _parse("--data-epoch", "yesterday")
+
+
+def test_flags_map_onto_config_fields() -> None:
+    config = _parse(
+        "--seed",
+        "7",
+        "--processes",
+        "1234",
+        "--devices",
+        "9",
+        "--latency-ms",
+        "50",
+        "--lr-slots",
+        "3",
+        "--activation-ms",
+        "250",
+        "--command-ms",
+        "125",
+        "--job-seconds",
+        "1.5",
+        "--fault-5xx",
+        "0.1",
+        "--fault-429",
+        "0.2",
+        "--fault-reset",
+        "0.05",
+        "--server-version",
+        "7.6.0.0",
+        "--rate-limit",
+        "100",
+        "--retry-after",
+        "2",
+    )
+    assert config.seed == 7
+    assert config.processes == 1234
+    assert config.devices == 9
+    assert config.latency_ms == 50.0
+    assert config.lr_slots == 3
+    assert config.lr_activation == 0.25  # milliseconds on the command line, seconds inside
+    assert config.lr_command_delay == 0.125
+    assert config.job_duration == 1.5
+    assert (config.fault_5xx, config.fault_429, config.fault_reset) == (0.1, 0.2, 0.05)
+    assert config.server_version == "7.6.0.0"
+    assert config.rate_limit_requests == 100
+    assert config.retry_after == 2.0
+    assert _parse("--rate-limit", "0").rate_limit_requests is None
+
+
+def test_config_file_then_flags(tmp_path: Path) -> None:
+    path = tmp_path / "emu.json"
+    path.write_text(json.dumps({"seed": 3, "devices": 7, "latency_ms": 10.0}))
+    config = _parse("--config", str(path), "--devices", "11")
+    assert (config.seed, config.devices, config.latency_ms) == (3, 11, 10.0)
+    assert config.data_epoch == EmulatorConfig().data_epoch  # the file's (default) epoch
+
+
+def test_invalid_values_are_rejected(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["--fault-5xx", "1.5"], ["--processes", "-1"], ["--latency-ms", "fast"]):
+        with pytest.raises(SystemExit) as exit_info:
+            build_parser().parse_args(["emulator", *argv])
+        assert exit_info.value.code == 2
+    assert main(["emulator", "--config", "/no/such/file.json"]) == 2
+    assert "cbasync emulator:" in capsys.readouterr().err
+
+
+def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "emulator" in capsys.readouterr().out
