@@ -309,3 +309,31 @@ async def test_401_and_faults_are_counted_under_their_route() -> None:
         r = await c.get("/test/ping/1")
     assert r.status_code in (502, 503, 504)
     assert app.counters.requests("GET /test/ping/{n}") == 1
+
+
+def test_import_cbasync_does_not_import_the_emulator() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, cbasync\n"
+        "assert 'cbasync.testing' not in sys.modules, 'cbasync imported cbasync.testing'\n"
+        "assert 'starlette' not in sys.modules, 'cbasync imported starlette'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_the_pytest_plugin_imports_without_the_emulator_extra() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "for name in ('starlette', 'uvicorn', 'trustme'):\n"
+        "    sys.modules[name] = None  # as if the extra were not installed\n"
+        "import cbasync.testing.pytest_plugin as plugin\n"
+        "from cbasync.testing import EmulatorConfig, ManualClock\n"
+        "assert callable(plugin.cb_emulator_config)\n"
+        "EmulatorConfig(); ManualClock()\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

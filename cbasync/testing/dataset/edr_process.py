@@ -170,6 +170,16 @@ class ProcKind:
     path: str
     parent_name: str
 
+    @property
+    def cmdline_uses(self) -> tuple[bool, bool]:
+        """Whether the command line depends on the endpoint, and on the per-process number."""
+        spec = self.spec
+        template = "" if spec.image.startswith("@") else spec.cmdlines[self.cmdline_index]
+        return (
+            any(p in template for p in ("{user}", "{sid}", "{app}")),
+            "{n}" in template,
+        )
+
 
 @dataclass(frozen=True)
 class Event:
@@ -379,6 +389,12 @@ class BlockInfo:
     def parent_pid(self, o: int) -> int:
         parent = self.template.entries[o].parent
         return self._outside_parents[o][1] if parent is None else self.pids[parent]
+
+    @cached_property
+    def process_json(self) -> list[str]:
+        """Per process: the JSON members its segment documents share."""
+        render = self.owner.process_json
+        return [render(self, o) for o in range(self.limit)]
 
     @cached_property
     def terminated(self) -> list[bool]:
@@ -889,6 +905,19 @@ class ProcessSet:
         """``json.dumps(doc_fields(info, r))`` (same keys and values), built from cached
         fragments: a page of search results is the emulator's hottest path."""
         o = info.layout[r][0]
+        counts = info.doc_counts[r]
+        lu = info.lu(r)
+        return (
+            f'{{{info.process_json[o]},"modload_count":{counts["modload"]},'
+            f'"filemod_count":{counts["filemod"]},"regmod_count":{counts["regmod"]},'
+            f'"netconn_count":{counts["netconn"]},"crossproc_count":{counts["crossproc"]},'
+            f'"childproc_count":{counts["childproc"]},"last_update":"{iso_ms(lu)}",'
+            f'"last_server_update":"{iso_ms(lu + _SERVER_LAG)}",'
+            f'"segment_id":{int(lu * 1000)},"unique_id":"{info.uids[r]}"}}'
+        )
+
+    def process_json(self, info: BlockInfo, o: int) -> str:
+        """The JSON members of a search document that belong to the process (not the segment)."""
         kind = info.kinds[o]
         kind_part = self._kind_json.get(kind.code)
         if kind_part is None:
@@ -896,35 +925,22 @@ class ProcessSet:
         ep_part = self._ep_json.get(info.endpoint)
         if ep_part is None:
             ep_part = self._ep_json[info.endpoint] = self._endpoint_fragment(info.ep)
-        counts = info.doc_counts[r]
-        lu = info.lu(r)
         user_key = (info.endpoint, kind.spec.user)
         user = self._users_json.get(user_key)
         if user is None:
             user = self._users_json[user_key] = _json(info.username(o))
         return (
-            f'{{{kind_part},{ep_part},"modload_count":{counts["modload"]},'
-            f'"parent_unique_id":"{info.parent_uid(o)}","parent_id":"{info.parent_guid(o)}",'
-            f'"parent_pid":{info.parent_pid(o)},'
-            f'"cmdline":{self._cmdline_json(info, o, kind)},"last_update":"{iso_ms(lu)}",'
-            f'"id":"{info.guids[o]}","filemod_count":{counts["filemod"]},'
-            f'"start":"{iso_ms(info.start_ms(o))}","regmod_count":{counts["regmod"]},'
-            f'"process_pid":{info.pids[o]},"username":{user},'
-            f'"terminated":{"true" if info.terminated[o] else "false"},'
-            f'"last_server_update":"{iso_ms(lu + _SERVER_LAG)}",'
-            f'"netconn_count":{counts["netconn"]},"crossproc_count":{counts["crossproc"]},'
-            f'"segment_id":{info.segment_id(r)},"childproc_count":{counts["childproc"]},'
-            f'"unique_id":"{info.uids[r]}"}}'
+            f'{kind_part},{ep_part},"parent_unique_id":"{info.parent_uid(o)}",'
+            f'"parent_id":"{info.parent_guid(o)}","parent_pid":{info.parent_pid(o)},'
+            f'"cmdline":{self._cmdline_json(info, o, kind)},"id":"{info.guids[o]}",'
+            f'"start":"{iso_ms(info.start_ms(o))}","process_pid":{info.pids[o]},'
+            f'"username":{user},"terminated":{"true" if info.terminated[o] else "false"}'
         )
 
     def _cmdline_json(self, info: BlockInfo, o: int, kind: ProcKind) -> str:
         # Key only on what the command line depends on, so most rows hit the cache.
-        template = _cmd_template(kind)
-        key = (
-            kind.code,
-            info.endpoint if any(p in template for p in _EP_PLACEHOLDERS) else -1,
-            info.n(o) if "{n}" in template else -1,
-        )
+        uses_ep, uses_n = kind.cmdline_uses
+        key = (kind.code, info.endpoint if uses_ep else -1, info.n(o) if uses_n else -1)
         text = self._cmd_json.get(key)
         if text is None:
             if len(self._cmd_json) > 100_000:
