@@ -901,11 +901,33 @@ class EdrBackend:
         if p.facet:
             for name in p.facet_fields:
                 facets[name] = facet_entries(
-                    self.binary_search.counts(keys, name).items(), self.config.facet_limit
+                    self._binary_facet(keys, name).items(), self.config.facet_limit
                 )
         return SearchPage(
             page, len(keys), p.start, terms_of(parse(p.q)) if p.q.strip() else [], facets
         )
+
+    def _binary_facet(self, keys: Keys, name: str) -> dict[Any, int]:
+        """Binary facets; the two date facets are distributions: signing time per month over
+        the last 48 months, server_added_timestamp per day over the last 30 days."""
+        if name not in ("digsig_sign_time", "server_added_timestamp"):
+            return dict(self.binary_search.counts(keys, name))
+        now = self.clock.time()
+        out: dict[Any, int] = {}
+        for k in keys:
+            if name == "server_added_timestamp":
+                ts = self.binaries.added_time(k)
+                if ts < now - 30 * _DAY:
+                    continue
+                label = iso_ms(ts - ts % _DAY)[:10] + "T00:00:00Z"
+            else:
+                signed = self.binaries.signature(k).get("digsig_sign_time")
+                ts = iso_to_epoch(signed) if signed else None
+                if ts is None or ts < now - 48 * 31 * _DAY:
+                    continue
+                label = iso_ms(ts)[:7] + "-01T00:00:00Z"
+            out[label] = out.get(label, 0) + 1
+        return out
 
     # --- sensors ---------------------------------------------------------------------------------
     def _endpoint(self, sensor_id: int) -> Endpoint:
