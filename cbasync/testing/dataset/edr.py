@@ -922,10 +922,10 @@ class EdrBackend:
                 label = iso_ms(ts - ts % _DAY)[:10] + "T00:00:00Z"
             else:
                 signed = self.binaries.signature(k).get("digsig_sign_time")
-                ts = iso_to_epoch(signed) if signed else None
-                if ts is None or ts < now - 48 * 31 * _DAY:
+                when = iso_to_epoch(signed) if signed else None
+                if when is None or when < now - 48 * 31 * _DAY:
                     continue
-                label = iso_ms(ts)[:7] + "-01T00:00:00Z"
+                label = iso_ms(when)[:7] + "-01T00:00:00Z"
             out[label] = out.get(label, 0) + 1
         return out
 
