@@ -85,6 +85,57 @@ def sweep_cbapi(ctx: SideContext) -> Mapping[str, Any]:
     return {"items": n, "concurrency": 1, "concurrency_source": "cbapi pages one at a time"}
 
 
+async def sweep_httpx(ctx: SideContext) -> Mapping[str, Any]:
+    """The same page requests as cbasync's sweep (100 rows, the first page alone, then windows of
+    the same size) with a bare ``httpx.AsyncClient`` and ``json.loads``: what the HTTP stack
+    itself costs, so the report can tell cbasync's share from httpx's."""
+    import json
+    import ssl
+
+    import anyio
+    import httpx
+
+    window = _cbasync_concurrency()
+    rows = 100
+    base = {"cb.urlver": "1", "facet": "false", "q": ctx.params["query"]}
+    n = 0
+    async with httpx.AsyncClient(
+        base_url=ctx.url,
+        verify=ssl.create_default_context(cafile=ctx.ca_file),
+        headers={"X-Auth-Token": ctx.token},
+        limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
+        timeout=60.0,
+    ) as client:
+
+        async def page(start: int) -> dict[str, Any]:
+            params = {**base, "start": str(start), "rows": str(rows), "sort": "last_update desc"}
+            response = await client.get("/api/v1/process", params=params)
+            response.raise_for_status()
+            data: dict[str, Any] = json.loads(response.content)
+            return data
+
+        first = await page(0)
+        total = int(first["total_results"])
+        n += len(first["results"])
+        starts = list(range(rows, total, rows))
+        for at in range(0, len(starts), window):
+            pages: dict[int, dict[str, Any]] = {}
+
+            async def fetch(start: int, pages: dict[int, dict[str, Any]] = pages) -> None:
+                pages[start] = await page(start)
+
+            async with anyio.create_task_group() as tg:
+                for start in starts[at : at + window]:
+                    tg.start_soon(fetch, start)
+            for start in starts[at : at + window]:
+                n += len(pages[start]["results"])
+    return {
+        "items": n,
+        "concurrency": window,
+        "concurrency_source": "the same window as cbasync",
+    }
+
+
 def _label(n: int) -> str:
     return f"{n // 1000}k" if n % 1000 == 0 else str(n)
 
@@ -115,6 +166,14 @@ _SWEEP_SIDES = (
         what="for p in CbEnterpriseResponseAPI(...).select(Process).where(q) (cbapi 2.0.0)",
         imports=("cbapi.response",),
     ),
+)
+
+# A reference, not a contender: the bare HTTP stack making cbasync's requests.
+_HTTPX_REFERENCE = Side(
+    "httpx",
+    sweep_httpx,
+    what="the same 100-row pages, same window, bare httpx.AsyncClient + json.loads (reference)",
+    imports=("anyio", "httpx"),
 )
 
 _SPEEDUP = Comparison("cbapi", "cbasync", "wall_s", "cbapi/cbasync wall time")
@@ -153,7 +212,7 @@ register(
         emulator=Emulator({"seed": 0, "processes": S1_DATASET, "latency-ms": 50}),
         params={"query": S1_QUERY, "expected_items": S1_MATCHES},
         preflight=_preflight_total,
-        sides=_SWEEP_SIDES,
+        sides=(*_SWEEP_SIDES, _HTTPX_REFERENCE),
         comparison=_SPEEDUP,
         floor=network_floor("cbasync"),
         targets=(Target.ratio_at_least(_SPEEDUP, 6.0), Target.within_floor(1.5)),
