@@ -9,7 +9,11 @@ Install with the extra: ``pip install "cbasync[emulator]"``. In process::
                                  headers={"X-Auth-Token": app.config.token}) as http:
         r = await http.get("/api/v1/process", params={"q": "process_name:cmd.exe"})
 
-Out of process: ``cbasync emulator --tls --ready-file ready.json`` (see ``cbasync.testing.server``).
+With the SDK: ``async with app.client(CbResponseAPI) as api: ...`` (also ``CbProtectionAPI``,
+``CBCloudAPI``). Out of process: ``cbasync emulator --tls --ready-file ready.json`` or
+``with spawn_server(config) as info: async with info.client(CbResponseAPI) as api: ...``.
+pytest fixtures (``cb_emulator``, ``cb_emulator_http``, ``cb_response_api``...) come with the
+``cbasync.testing.pytest_plugin`` entry point.
 
 This package is imported lazily: ``import cbasync`` never imports it, and importing it only loads
 the standard-library parts (config, clock, counters) until an attribute that needs starlette is
@@ -22,15 +26,21 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from cbasync.testing._clock import Clock, ManualClock, RealClock
-from cbasync.testing.config import DEFAULT_ORG_KEY, DEFAULT_TOKEN, EmulatorConfig
+from cbasync.testing.config import (
+    DEFAULT_DATA_EPOCH,
+    DEFAULT_ORG_KEY,
+    DEFAULT_TOKEN,
+    EmulatorConfig,
+)
 from cbasync.testing.counters import Counters, LiveResponseCounters
 
 if TYPE_CHECKING:
     from cbasync.testing.app import EmulatorApp, create_app
-    from cbasync.testing.server import EmulatorServer, ServerInfo, running_server
+    from cbasync.testing.server import EmulatorServer, ServerInfo, running_server, spawn_server
     from cbasync.testing.state import EmulatorState
 
 __all__ = [
+    "DEFAULT_DATA_EPOCH",
     "DEFAULT_ORG_KEY",
     "DEFAULT_TOKEN",
     "Clock",
@@ -45,6 +55,7 @@ __all__ = [
     "ServerInfo",
     "create_app",
     "running_server",
+    "spawn_server",
 ]
 
 _LAZY = {
@@ -54,6 +65,7 @@ _LAZY = {
     "EmulatorServer": "cbasync.testing.server",
     "ServerInfo": "cbasync.testing.server",
     "running_server": "cbasync.testing.server",
+    "spawn_server": "cbasync.testing.server",
 }
 
 

@@ -337,3 +337,13 @@ def test_the_pytest_plugin_imports_without_the_emulator_extra() -> None:
         "EmulatorConfig(); ManualClock()\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_public_names_resolve() -> None:
+    import cbasync.testing as public
+
+    for name in public.__all__:
+        assert getattr(public, name) is not None, name
+    assert set(public.__all__) <= set(dir(public))
+    with pytest.raises(AttributeError):
+        public.NoSuchThing  # noqa: B018
