@@ -95,8 +95,8 @@ def run(spec: Mapping[str, Any]) -> dict[str, Any]:
     ctx = Context(spec.get("params", {}), spec.get("server"))
     rss_before = current_rss_kb()
     peak_before = peak_rss_kb()
-    ctx.start_clock()
     called = time.perf_counter()
+    ctx.start_clock()
     if is_async:
         metrics = anyio.run(function, ctx, backend=spec.get("backend", "asyncio"))
     else:
