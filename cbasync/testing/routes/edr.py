@@ -129,6 +129,8 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             rows.append(doc_json(info, r))
         page.elapsed = time.perf_counter() - began
         extra: dict[str, Any] = {"highlights": edr.highlights(params.q, page.keys)}
+        if params.facet:
+            extra["filtered"] = {name: [] for name in params.facet_fields}
         if not params.comprehensive and params.group is None and " OR " in params.q.upper():
             # A boolean query over segments may miss matches split across segments.
             extra["comprehensive_search"] = False
