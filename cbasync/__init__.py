@@ -1,8 +1,11 @@
 """cbasync: an async-first SDK for the Carbon Black EDR, App Control and Cloud APIs."""
 
-from cbasync._transport import Timeout, Upload
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from cbasync._version import __version__
-from cbasync.cloud import CBCloudAPI
 from cbasync.config import Credentials, Secret, load_credentials
 from cbasync.errors import (
     ApiError,
@@ -21,8 +24,12 @@ from cbasync.errors import (
     TimeoutError,
     UnauthorizedError,
 )
-from cbasync.protection import CbProtectionAPI
-from cbasync.response import CbResponseAPI
+
+if TYPE_CHECKING:
+    from cbasync._transport import Timeout, Upload
+    from cbasync.cloud import CBCloudAPI
+    from cbasync.protection import CbProtectionAPI
+    from cbasync.response import CbResponseAPI
 
 __all__ = [
     "ApiError",
@@ -50,3 +57,26 @@ __all__ = [
     "__version__",
     "load_credentials",
 ]
+
+# The API classes pull in httpx and the generated models of their product: load them when first
+# named, so `import cbasync` (and the emulator, which lives in cbasync.testing) stays cheap.
+_LAZY = {
+    "CBCloudAPI": "cbasync.cloud",
+    "CbProtectionAPI": "cbasync.protection",
+    "CbResponseAPI": "cbasync.response",
+    "Timeout": "cbasync._transport",
+    "Upload": "cbasync._transport",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cbasync' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
