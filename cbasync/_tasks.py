@@ -33,12 +33,20 @@ def first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
     return group.exceptions[0]
 
 
-async def gather(calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
-    """Run ``calls`` concurrently; results in the order of ``calls``."""
+async def gather(
+    calls: Sequence[Callable[[], Awaitable[T]]], *, limit: int | None = None
+) -> list[T]:
+    """Run ``calls`` concurrently, at most ``limit`` at a time; results in the order of
+    ``calls``."""
     results: list[T | None] = [None] * len(calls)
+    limiter = anyio.CapacityLimiter(limit) if limit is not None and limit < len(calls) else None
 
     async def run(index: int) -> None:
-        results[index] = await calls[index]()
+        if limiter is None:
+            results[index] = await calls[index]()
+            return
+        async with limiter:
+            results[index] = await calls[index]()
 
     try:
         async with anyio.create_task_group() as tg:

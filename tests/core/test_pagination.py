@@ -7,7 +7,7 @@ import logging
 import anyio
 import pytest
 
-from cbasync._pagination import CursorPaginator, OffsetPaginator, Page
+from cbasync._pagination import WINDOW_FACTOR, CursorPaginator, OffsetPaginator, Page
 
 pytestmark = pytest.mark.anyio
 
@@ -62,7 +62,7 @@ async def test_memory_is_one_window() -> None:
         yielded += 1
         ahead = max(ahead, server.fetched - yielded)
     assert yielded == 5_000
-    assert ahead < 3 * 50
+    assert ahead < 3 * WINDOW_FACTOR * 50  # one window of pages, never more
 
 
 @pytest.mark.parametrize(
@@ -136,7 +136,9 @@ async def test_an_error_in_one_page_cancels_the_window_and_propagates() -> None:
 
     with anyio.fail_after(5), pytest.raises(RuntimeError, match="page 300 failed"):
         await collect(OffsetPaginator(fetch, page_size=100, concurrency=4))
-    assert sorted(cancelled) == [100, 200, 400]
+    # Every fetch that was running when page 300 failed was cancelled; none finished.
+    assert set(cancelled) == set(started) - {0, 300}
+    assert len(cancelled) >= 3
 
 
 def test_bad_arguments() -> None:
