@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import platform
+import statistics
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, is_dataclass
@@ -80,7 +81,14 @@ def format_result(result: ScenarioResult) -> str:
                 lines.append(f"    error responses in the last run: {errors}")
         if scenario.comparison is not None:
             ratio = summary.ratio(scenario.comparison)
-            lines.append(f"  ratio {scenario.comparison.label}: {ratio:.2f}")
+            paired = sorted(result.paired_ratios)
+            within = (
+                f" (within each round: median {statistics.median(paired):.2f},"
+                f" {paired[0]:.2f}..{paired[-1]:.2f})"
+                if len(paired) > 1
+                else ""
+            )
+            lines.append(f"  ratio {scenario.comparison.label}: {ratio:.2f}{within}")
         if result.floor is not None:
             lines.append(f"  physical floor ({result.floor.side} {result.floor.metric}):")
             lines.append(f"    {result.floor.explanation}")
@@ -169,6 +177,7 @@ def result_as_json(result: ScenarioResult) -> dict[str, Any]:
             "denominator": scenario.comparison.denominator,
             "metric": scenario.comparison.metric,
             "value": _jsonable(summary.ratio(scenario.comparison)),
+            "per_round": _jsonable(result.paired_ratios),
         }
     if result.floor is not None:
         data["floor"] = _jsonable(result.floor)

@@ -57,6 +57,8 @@ class ScenarioResult:
     summary: ScenarioSummary | None = None
     floor: Floor | None = None
     verdicts: list[tuple[str, bool, str]] = field(default_factory=list)
+    #: The comparison's ratio within each timed round (adjacent runs share the machine's mood).
+    paired_ratios: list[float] = field(default_factory=list)
     preflight: str = ""
     problems: list[str] = field(default_factory=list)
     emulator: dict[str, Any] = field(default_factory=dict)
@@ -202,6 +204,28 @@ def _check_items(result: ScenarioResult) -> None:
         result.problems.append(f"expected {expected} items, counted {sorted(values, key=str)}")
 
 
+def _paired_ratios(scenario: Scenario, timed: list[RunRecord]) -> list[float]:
+    comparison = scenario.comparison
+    if comparison is None:
+        return []
+    rounds: dict[int, dict[str, Any]] = {}
+    for run in timed:
+        rounds.setdefault(run.round, {})[run.side] = run.metrics.get(comparison.metric)
+    ratios = []
+    for values in rounds.values():
+        numerator, denominator = (
+            values.get(comparison.numerator),
+            values.get(comparison.denominator),
+        )
+        if (
+            isinstance(numerator, int | float)
+            and isinstance(denominator, int | float)
+            and denominator
+        ):
+            ratios.append(numerator / denominator)
+    return ratios
+
+
 def run_scenario(
     scenario: Scenario,
     *,
@@ -288,6 +312,7 @@ def run_scenario(
         }
         summary = ScenarioSummary(scenario, sides)
         result.summary = summary
+        result.paired_ratios = _paired_ratios(scenario, timed)
         try:
             if scenario.floor is not None:
                 result.floor = scenario.floor(summary)
