@@ -28,15 +28,19 @@ from benchmarks._harness import (
     register,
 )
 
-# Where cbasync's page concurrency comes from: the paginator's default window (pages in flight
-# at once while iterating), unless a query says ``.concurrency(n)``.
-_CONCURRENCY_SOURCE = "cbasync._pagination.DEFAULT_CONCURRENCY (the Query default window)"
+# Where cbasync's page concurrency comes from: the window of pages the query keeps in flight
+# while iterating, read from the query object the side iterates (its default is
+# cbasync._pagination.DEFAULT_CONCURRENCY unless the query says ``.concurrency(n)``).
+_CONCURRENCY_SOURCE = (
+    "the iterated query's page window (Query._concurrency; default"
+    " cbasync._pagination.DEFAULT_CONCURRENCY)"
+)
 
 
-def _cbasync_concurrency() -> int:
+def _cbasync_concurrency(query: Any = None) -> int:
     from cbasync._pagination import DEFAULT_CONCURRENCY
 
-    return DEFAULT_CONCURRENCY
+    return int(getattr(query, "_concurrency", DEFAULT_CONCURRENCY))
 
 
 # --- process sweeps (S1, S6, S7) --------------------------------------------------------------
@@ -52,14 +56,16 @@ async def sweep_cbasync(ctx: SideContext) -> Mapping[str, Any]:
     n = 0
     async with CbResponseAPI(url=ctx.url, token=ctx.token, ssl_cert_file=ctx.ca_file) as api:
         ctx.checkpoint("open")
-        async for _process in api.select(Process).where(query):
+        processes = api.select(Process).where(query)
+        async for _process in processes:
             n += 1
             if marks and n == marks[0]:
                 ctx.checkpoint(_label(marks.pop(0)))
     return {
         "items": n,
-        "concurrency": _cbasync_concurrency(),
+        "concurrency": _cbasync_concurrency(processes),
         "concurrency_source": _CONCURRENCY_SOURCE,
+        "page_size": int(getattr(processes, "_page_size", 0)),
     }
 
 
@@ -82,7 +88,12 @@ def sweep_cbapi(ctx: SideContext) -> Mapping[str, Any]:
         if marks and n == marks[0]:
             ctx.checkpoint(_label(marks.pop(0)))
     cb.session.session.close()
-    return {"items": n, "concurrency": 1, "concurrency_source": "cbapi pages one at a time"}
+    return {
+        "items": n,
+        "concurrency": 1,
+        "concurrency_source": "cbapi pages one at a time",
+        "page_size": 100,  # cbapi's PaginatedQuery._batch_size
+    }
 
 
 async def sweep_httpx(ctx: SideContext) -> Mapping[str, Any]:
@@ -133,6 +144,7 @@ async def sweep_httpx(ctx: SideContext) -> Mapping[str, Any]:
         "items": n,
         "concurrency": window,
         "concurrency_source": "the same window as cbasync",
+        "page_size": rows,
     }
 
 
@@ -186,7 +198,8 @@ def _sweep_details(summary: ScenarioSummary) -> list[str]:
         per_request = stats.get("server_cpu_s") / requests if requests else 0.0
         wall = stats.get("wall_s")
         lines.append(
-            f"{name}: {requests:g} requests, at most {stats.get('max_in_flight'):g} in flight;"
+            f"{name}: {requests:g} requests of {stats.median.get('page_size', 0):g} rows,"
+            f" at most {stats.get('max_in_flight'):g} in flight;"
             f" client CPU {stats.get('cpu_s'):.2f} s ({stats.get('cpu_s') / wall:.0%} of its"
             f" {wall:.2f} s); emulator CPU {per_request * 1000:.2f} ms per request"
             f" ({stats.get('server_cpu_s'):.2f} s)"
