@@ -60,6 +60,13 @@ _OPTIONS: tuple[tuple[str, str, Any, float, str], ...] = (
     ("--token", "token", str, 1, "the X-Auth-Token clients must send"),
     ("--org-key", "org_key", str, 1, "the cloud org key"),
     ("--server-version", "server_version", str, 1, "EDR version (below 7.7: pre-7.7 route names)"),
+    (
+        "--gzip-level",
+        "gzip_level",
+        _non_negative_int,
+        1,
+        "gzip level for clients that accept it (0: off)",
+    ),
     ("--latency-ms", "latency_ms", _non_negative_float, 1, "latency added to every request (ms)"),
     ("--jitter-ms", "jitter_ms", _non_negative_float, 1, "uniform extra latency 0..N ms"),
     ("--lr-slots", "lr_slots", _non_negative_int, 1, "EDR concurrent Live Response sessions"),

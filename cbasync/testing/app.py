@@ -37,10 +37,11 @@ from typing import Any, TypeVar
 import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route, Router
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cbasync.testing._clock import Clock
 from cbasync.testing.config import EmulatorConfig
@@ -196,6 +197,15 @@ class EmulatorApp:
         indexed = _IndexedRouter(routes=routes, redirect_slashes=False)
         self.router.router = indexed
         self.router.middleware_stack = None  # rebuilt around the indexed router on first call
+        # Real EDR servers answer gzip (openresty); a client that says it accepts gzip gets it,
+        # so the bytes on the wire are the size a real server would send.
+        self._handler: ASGIApp = self.router
+        if state.config.gzip_level > 0:
+            self._handler = GZipMiddleware(
+                self.router,
+                minimum_size=state.config.gzip_min_bytes,
+                compresslevel=state.config.gzip_level,
+            )
         self._tokens = frozenset(t.encode("latin-1") for t in state.config.tokens)
         self._exempt = tuple(state.config.fault_exempt_prefixes)
 
@@ -255,7 +265,7 @@ class EmulatorApp:
                     },
                 )
                 return
-            await self.router(scope, receive, counting_send)
+            await self._handler(scope, receive, counting_send)
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) if route is not None else None

@@ -119,6 +119,13 @@ class EmulatorConfig:
     job_ttl: float = 3600.0
     """Seconds after completion before a job id expires (then 404)."""
 
+    # --- response encoding ---------------------------------------------------------------------------
+    gzip_level: int = 1
+    """zlib level of ``Content-Encoding: gzip`` for clients that accept it (0: never compress).
+    EDR sits behind openresty, which gzips JSON at nginx's default level 1."""
+    gzip_min_bytes: int = 1024
+    """Bodies smaller than this are sent as they are."""
+
     # --- latency and faults ------------------------------------------------------------------------
     latency_ms: float = 0.0
     """Added to every request before it is handled."""
@@ -213,6 +220,8 @@ class EmulatorConfig:
         _check(self.org_key.isalnum(), "org_key must be alphanumeric")
         _check(self.max_rows_per_page >= 1 and self.facet_limit >= 1, "row caps must be >= 1")
         _check(self.query_cache_size >= 1, "query_cache_size must be >= 1")
+        _check(0 <= self.gzip_level <= 9, "gzip_level must be within [0, 9]")
+        _check(self.gzip_min_bytes >= 0, "gzip_min_bytes must be >= 0")
         _check(self.lr_upload_limit >= 0, "lr_upload_limit must be >= 0")
         _check(
             self.cloud_processes is None or self.cloud_processes >= 0,
