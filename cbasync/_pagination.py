@@ -30,7 +30,10 @@ from collections.abc import (
 )
 from typing import Any, Generic, TypeVar
 
+import anyio
+
 from cbasync._iterators import StepIterator
+from cbasync._limits import request_slots
 from cbasync._tasks import gather
 
 __all__ = ["CursorPaginator", "OffsetPaginator", "Page"]
@@ -44,8 +47,8 @@ T = TypeVar("T")
 DEFAULT_CONCURRENCY = 8
 #: Pages fetched per window, eight at a time: a new request starts as soon as one finishes, so
 #: the server's work, the network's latency and the parsing overlap, and the pipeline drains
-#: only once per window. Memory holds one window (32 pages of 100 rows by default).
-WINDOW_FACTOR = 4
+#: only once per window. Memory holds one window (64 pages of 100 rows by default).
+WINDOW_FACTOR = 8
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -181,11 +184,16 @@ class _OffsetWalk(Generic[T]):
         while offset < self.end and len(offsets) < per_window:
             offsets.append((offset, int(min(p.page_size, self.end - offset))))
             offset += p.page_size
-        # gather() runs the window in a task group, `window` requests at a time, and leaves the
-        # task group before anything is yielded.
-        fetched = await gather(
-            [functools.partial(p._fetch, start, rows) for start, rows in offsets], limit=self.window
-        )
+        # gather() runs the window in a task group and leaves it before anything is yielded.
+        # At most `window` requests are on the wire at once; a page is parsed after its request
+        # has given its slot to the next one.
+        token = request_slots.set(anyio.CapacityLimiter(self.window))
+        try:
+            fetched = await gather(
+                [functools.partial(p._fetch, start, rows) for start, rows in offsets]
+            )
+        finally:
+            request_slots.reset(token)
         pages: list[Page[T]] = []
         for (start, rows), raw_page in zip(offsets, fetched, strict=True):
             page = _clip(raw_page, start, self.end)

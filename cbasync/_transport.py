@@ -39,6 +39,7 @@ from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 from tenacity.retry import retry_base
 
 from cbasync import errors
+from cbasync._limits import request_slots
 from cbasync._multipart import MultipartBody, Upload
 from cbasync._retry import Failure, RateLimitGate, RetryBudget, RetryPolicy, parse_retry_after
 from cbasync._version import __version__
@@ -457,8 +458,16 @@ class Transport:
         limiter = shared.limiter
         borrower = object()
 
+        slots = request_slots.get()
+
         async def one_attempt() -> tuple[httpx.Response, float]:
             await shared.gate.wait()
+            if slots is not None and not stream:
+                async with slots:
+                    return await exchange()
+            return await exchange()
+
+        async def exchange() -> tuple[httpx.Response, float]:
             await limiter.acquire_on_behalf_of(borrower)
             try:
                 result = await self._attempt(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import anyio
 import pytest
 
+from cbasync._limits import request_slots
 from cbasync._pagination import WINDOW_FACTOR, CursorPaginator, OffsetPaginator, Page
 
 pytestmark = pytest.mark.anyio
@@ -27,13 +29,15 @@ class FakeServer:
         self.fetched = 0
 
     async def fetch(self, start: int, rows: int) -> Page[int]:
-        self.calls.append((start, rows))
-        self.in_flight += 1
-        self.peak = max(self.peak, self.in_flight)
-        await anyio.sleep(
-            0.005 + 0.002 * (start % 3)
-        )  # every page takes time; they finish out of order
-        self.in_flight -= 1
+        # Like the transport, a request holds one of the window's request slots while in flight.
+        slots = request_slots.get()
+        async with slots if slots is not None else contextlib.AsyncExitStack():
+            self.calls.append((start, rows))
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+            # Every page takes time, and they finish out of order.
+            await anyio.sleep(0.005 + 0.002 * (start % 3))
+            self.in_flight -= 1
         available = self.total if self.shrink_to is None else self.shrink_to
         items = list(range(start, min(start + rows, available)))
         self.fetched += len(items)
@@ -123,6 +127,12 @@ async def test_an_error_in_one_page_cancels_the_window_and_propagates() -> None:
     cancelled: list[int] = []
 
     async def fetch(start: int, rows: int) -> Page[int]:
+        slots = request_slots.get()
+        assert slots is not None or start == 0  # the window's requests share its slots
+        async with slots if slots is not None else contextlib.AsyncExitStack():
+            return await page(start, rows)
+
+    async def page(start: int, rows: int) -> Page[int]:
         started.append(start)
         if start == 0:
             return Page(list(range(rows)), 10_000, 0)
@@ -142,7 +152,7 @@ async def test_an_error_in_one_page_cancels_the_window_and_propagates() -> None:
     assert 300 in started
     assert cancelled
     assert set(cancelled) == set(started) - set(finished) - {0, 300}
-    assert max(started) <= 1_600  # no page beyond the failing window (4 x 4 pages) was asked for
+    assert max(started) <= 4 * WINDOW_FACTOR * 100  # nothing beyond the failing window
 
 
 def test_bad_arguments() -> None:

@@ -733,3 +733,35 @@ async def test_5xx_asking_for_more_than_the_clamp_is_not_waited_out(mock: respx.
         with anyio.fail_after(5), pytest.raises(errors.ServerError):
             await api.transport.request("GET", "/x")
     assert route.call_count == 1
+
+
+async def test_request_slots_bound_requests_but_not_the_work_after_them(
+    mock: respx.MockRouter,
+) -> None:
+    from cbasync._limits import request_slots
+
+    in_flight = 0
+    peak = 0
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await anyio.sleep(0.02)
+        in_flight -= 1
+        return httpx.Response(200, json={})
+
+    mock.get(path__regex=r"/r/\d+").mock(side_effect=slow)
+    async with make_api() as api:
+
+        async def one(i: int) -> None:
+            await api.transport.request("GET", "/r/{i}", path_params={"i": i})
+
+        token = request_slots.set(anyio.CapacityLimiter(2))
+        try:
+            async with anyio.create_task_group() as tg:
+                for i in range(8):
+                    tg.start_soon(one, i)
+        finally:
+            request_slots.reset(token)
+    assert peak == 2

@@ -109,6 +109,35 @@ async def test_process_search_query_string_and_paging(mock: respx.MockRouter) ->
     assert dict(params_of(route.calls[-1].request))["rows"] in ("100", "50")
 
 
+async def test_iteration_keeps_at_most_the_query_concurrency_in_flight(
+    mock: respx.MockRouter,
+) -> None:
+    in_flight = 0
+    peak = 0
+
+    async def page(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await anyio.sleep(0.005)
+        in_flight -= 1
+        query = dict(params_of(request))
+        start, rows = int(query["start"]), int(query["rows"])
+        return httpx.Response(
+            200,
+            json={
+                "results": [process_row(i) for i in range(start, min(start + rows, 3000))],
+                "total_results": 3000,
+            },
+        )
+
+    mock.get("/api/v1/process").mock(side_effect=page)
+    async with api() as cb:
+        rows = [p async for p in cb.select(Process).batch_size(50).concurrency(3)]
+    assert len(rows) == 3000
+    assert peak == 3
+
+
 async def test_count_and_comprehensive_search(mock: respx.MockRouter) -> None:
     route = mock.get("/api/v1/process").respond(json={"results": [], "total_results": 1234})
     async with api() as cb:
