@@ -180,7 +180,13 @@ class _OffsetWalk(Generic[T]):
             return None
         offsets: list[tuple[int, int]] = []
         offset = self.position
-        per_window = self.window * WINDOW_FACTOR if self.total is not None else 1
+        per_window = 1
+        if self.total is not None:
+            # Windows of equal size: a short last window would cost a whole round trip for a
+            # few pages. 199 pages make 4 windows of 50, not 64 + 64 + 64 + 7.
+            most = self.window * WINDOW_FACTOR
+            left = math.ceil((self.end - self.position) / p.page_size)
+            per_window = math.ceil(left / math.ceil(left / most)) if left > 0 else 1
         while offset < self.end and len(offsets) < per_window:
             offsets.append((offset, int(min(p.page_size, self.end - offset))))
             offset += p.page_size

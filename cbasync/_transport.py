@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
 
 import anyio
+import anyio.lowlevel
 import httpx
 import pydantic
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
@@ -464,7 +465,11 @@ class Transport:
             await shared.gate.wait()
             if slots is not None and not stream:
                 async with slots:
-                    return await exchange()
+                    result = await exchange()
+                # Let the task waiting for this slot send its request before this one goes on
+                # to parse: in a window, dispatch should never queue behind CPU work.
+                await anyio.lowlevel.checkpoint()
+                return result
             return await exchange()
 
         async def exchange() -> tuple[httpx.Response, float]:
