@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -427,3 +428,51 @@ async def test_wrong_token(app: Any) -> None:
     ) as api:
         with pytest.raises(errors.UnauthorizedError):
             await api.select(Process).count()
+
+
+async def test_sensor_restart_flush_and_installer_file(api: CbResponseAPI, tmp_path: Path) -> None:
+    sensor = await online_sensor(api)
+    await sensor.restart()
+    assert (await api.get(Sensor, sensor.id)).restart_queued is True
+    await sensor.flush_events()
+    assert (await api.get(Sensor, sensor.id)).event_log_flush_time is not None
+    group = await sensor.group()
+    path = await group.download_installer("linux", tmp_path / "installer.tar.gz")
+    assert path.read_bytes()[:2] == b"\x1f\x8b"  # gzip
+    assert [p.name async for p in anyio.Path(tmp_path).iterdir()] == ["installer.tar.gz"]
+
+
+async def test_new_partition_and_updates(api: CbResponseAPI) -> None:
+    before = {p.name async for p in api.select(StoragePartition)}
+    message = await StoragePartition.new(api)
+    assert message
+    after = {p.name: p async for p in api.select(StoragePartition)}
+    assert set(after) > before
+    assert sum(1 for p in after.values() if p.status == "hot") == 1
+
+    team = api.create(Team)
+    team.name = "Tier 1"
+    await team.save()
+    team.grant(group_id=1, access="Viewer")
+    await team.save()
+    assert [
+        (g.group_id, g.access_category) for g in (await api.get(Team, team.id)).group_access or []
+    ] == [(1, "Viewer")]
+
+    flt = api.create(IngressFilter)
+    flt.name = "editable"
+    await flt.save()
+    flt.description = "changed"
+    await flt.save()
+    assert (await api.get(IngressFilter, flt.id)).description == "changed"
+
+
+async def test_feed_action_types(api: CbResponseAPI) -> None:
+    feed = await api.select(Feed).first()
+    assert feed is not None
+    kinds = {a.action_type for a in await feed.action_types()}
+    assert {"email", "syslog", "alert"} <= kinds
+    await feed.set_action("syslog", True)
+    assert await feed.action_enabled("syslog") is True
+    await feed.set_action("syslog", False)
+    assert await feed.action_enabled("syslog") is False
