@@ -15,6 +15,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cbasync.testing.dataset.errors import Invalid
 from cbasync.testing.query import QueryError
 
 __all__ = [
@@ -138,6 +139,14 @@ async def read_json(request: Request, *, required: bool = True) -> Any:
         raise HttpError(
             400, {"reason": "invalid_request", "message": f"malformed JSON body: {exc}"}
         ) from None
+
+
+async def read_object(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object; 400 (``Invalid``) for anything else."""
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise Invalid("the body must be a JSON object")
+    return body
 
 
 def int_param(

@@ -30,6 +30,7 @@ from cbasync.testing.routes._common import (
     json_response,
     no_content,
     read_json,
+    read_object,
     success,
 )
 from cbasync.testing.state import EmulatorState
@@ -356,9 +357,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     add("/api/v2/alert", alert_search, ["GET", "POST"], slash=True)
 
     async def alert_update(request: Request) -> Response:
-        body = await read_json(request)
-        if not isinstance(body, dict):
-            raise Invalid("the body must be a JSON object")
+        body = await read_object(request)
         alert_id = request.path_params["alert_id"]
         if body.get("unique_id", alert_id) != alert_id:
             raise Invalid("unique_id in the body does not match the URL")
@@ -369,9 +368,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     add("/api/v1/alert/{alert_id}", alert_update, ["POST"])
 
     async def alerts_bulk(request: Request) -> Response:
-        body = await read_json(request)
-        if not isinstance(body, dict):
-            raise Invalid("the body must be a JSON object")
+        body = await read_object(request)
         edr.bulk_update_alerts(body)
         return success()
 
@@ -397,9 +394,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
 
     async def platform_server(request: Request) -> Response:
         if request.method == "POST":
-            body = await read_json(request)
-            if not isinstance(body, dict):
-                raise Invalid("the body must be a JSON object")
+            body = await read_object(request)
             edr.admin.set_platform_server(body)
             return success()
         return json_response(edr.admin.platform_server)
@@ -413,9 +408,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
 
     async def bans(request: Request) -> Response:
         if request.method == "POST":
-            body = await read_json(request)
-            if not isinstance(body, dict):
-                raise Invalid("the body must be a JSON object")
+            body = await read_object(request)
             edr.admin.create_ban(body)
             return success()
         count = request.query_params.get("count")
@@ -427,9 +420,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             edr.admin.disable_ban(md5)
             return success()
         if request.method == "PUT":
-            body = await read_json(request)
-            if not isinstance(body, dict):
-                raise Invalid("the body must be a JSON object")
+            body = await read_object(request)
             edr.admin.update_ban(md5, body)
             return success()
         return json_response(edr.admin.ban(md5))
@@ -441,9 +432,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     # --- watchlists --------------------------------------------------------------------------
     async def watchlists(request: Request) -> Response:
         if request.method == "POST":
-            body = await read_json(request)
-            if not isinstance(body, dict):
-                raise Invalid("the body must be a JSON object")
+            body = await read_object(request)
             return json_response({"id": edr.admin.create_watchlist(body)})
         return json_response(list(edr.admin.watchlists.values()))
 
@@ -452,9 +441,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     async def watchlist(request: Request) -> Response:
         wid = request.path_params["watchlist_id"]
         if request.method == "PUT":
-            body = await read_json(request)
-            if not isinstance(body, dict):
-                raise Invalid("the body must be a JSON object")
+            body = await read_object(request)
             edr.admin.update_watchlist(wid, body)
             return success()
         if request.method == "DELETE":
@@ -472,9 +459,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             oid = request.path_params["oid"]
             action = request.path_params["action"]
             if request.method == "PUT":
-                body = await read_json(request)
-                if not isinstance(body, dict):
-                    raise Invalid("the body must be a JSON object")
+                body = await read_object(request)
                 edr.admin.set_action_type(kind, oid, action, body)
                 return success()
             return json_response(edr.admin.get_action_type(kind, oid, action))
@@ -482,9 +467,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         async def legacy(request: Request) -> Response:
             oid = request.path_params["oid"]
             if request.method == "POST":
-                body = await read_json(request)
-                if not isinstance(body, dict):
-                    raise Invalid("the body must be a JSON object")
+                body = await read_object(request)
                 return json_response(edr.admin.legacy_create(kind, oid, body))
             return json_response(edr.admin.legacy_list(kind, oid))
 
@@ -494,9 +477,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             if request.method == "DELETE":
                 edr.admin.legacy_delete(kind, oid, aid)
                 return success()
-            body = await read_json(request)
-            if not isinstance(body, dict):
-                raise Invalid("the body must be a JSON object")
+            body = await read_object(request)
             return json_response(edr.admin.legacy_update(kind, oid, aid, body))
 
         add(f"{base}/{{oid}}/action_type", list_types, ["GET"])
@@ -509,9 +490,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     # --- feeds and threat reports -------------------------------------------------------------
     async def feeds(request: Request) -> Response:
         if request.method == "POST":
-            body = await read_json(request)
-            if not isinstance(body, dict):
-                raise Invalid("the body must be a JSON object")
+            body = await read_object(request)
             return json_response(edr.admin.create_feed(body))
         return json_response(list(edr.admin.feeds.values()))
 
@@ -520,9 +499,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     async def feed(request: Request) -> Response:
         fid = _int_path(request, "feed_id")
         if request.method == "PUT":
-            body = await read_json(request)
-            if not isinstance(body, dict):
-                raise Invalid("the body must be a JSON object")
+            body = await read_object(request)
             return json_response(edr.admin.update_feed(fid, body))
         if request.method == "DELETE":
             edr.admin.delete_feed(fid)
@@ -563,9 +540,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
 
     async def threat_reports(request: Request) -> Response:
         if request.method == "POST":
-            body = await read_json(request)
-            if not isinstance(body, dict):
-                raise Invalid("the body must be a JSON object")
+            body = await read_object(request)
             edr.admin.bulk_update_reports(body)
             return success()
         began = time.perf_counter()
@@ -637,9 +612,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     async def sensor(request: Request) -> Response:
         sid = _int_path(request, "sensor_id")
         if request.method == "PUT":
-            body = await read_json(request)
-            if not isinstance(body, dict):
-                raise Invalid("the body must be a JSON object")
+            body = await read_object(request)
             edr.update_sensor(sid, body)
             return no_content()
         return json_response(edr.sensor(sid))
@@ -661,18 +634,14 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     # --- sensor groups -----------------------------------------------------------------------
     async def groups(request: Request) -> Response:
         if request.method == "POST":
-            body = await read_json(request)
-            if not isinstance(body, dict):
-                raise Invalid("the body must be a JSON object")
+            body = await read_object(request)
             return json_response({"id": edr.create_group(body)})
         return json_response(list(edr.groups.values()))
 
     async def group(request: Request) -> Response:
         gid = _int_path(request, "group_id")
         if request.method == "PUT":
-            body = await read_json(request)
-            if not isinstance(body, dict):
-                raise Invalid("the body must be a JSON object")
+            body = await read_object(request)
             edr.update_group(gid, body)
             return success()
         if request.method == "DELETE":
@@ -711,9 +680,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     add("/api/users", users, ["GET"], slash=True)
 
     async def create_user(request: Request) -> Response:
-        body = await read_json(request)
-        if not isinstance(body, dict):
-            raise Invalid("the body must be a JSON object")
+        body = await read_object(request)
         edr.admin.create_user(body)
         return success()
 
@@ -722,9 +689,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     async def user(request: Request) -> Response:
         name = request.path_params["username"]
         if request.method == "PUT":
-            body = await read_json(request)
-            if not isinstance(body, dict):
-                raise Invalid("the body must be a JSON object")
+            body = await read_object(request)
             edr.admin.update_user(name, body)
             return success()
         if request.method == "DELETE":
@@ -740,9 +705,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     add("/api/teams", teams, ["GET"], slash=True)
 
     async def create_team(request: Request) -> Response:
-        body = await read_json(request)
-        if not isinstance(body, dict):
-            raise Invalid("the body must be a JSON object")
+        body = await read_object(request)
         return json_response({"id": edr.admin.create_team(body)})
 
     add("/api/team", create_team, ["POST"], slash=True)
@@ -750,9 +713,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     async def team(request: Request) -> Response:
         tid = _int_path(request, "team_id")
         if request.method == "PUT":
-            body = await read_json(request)
-            if not isinstance(body, dict):
-                raise Invalid("the body must be a JSON object")
+            body = await read_object(request)
             edr.admin.update_team(tid, body)
             return success()
         if request.method == "DELETE":
@@ -764,18 +725,14 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
 
     async def sites(request: Request) -> Response:
         if request.method == "POST":
-            body = await read_json(request)
-            if not isinstance(body, dict):
-                raise Invalid("the body must be a JSON object")
+            body = await read_object(request)
             return json_response({"id": edr.admin.create_site(body)})
         return json_response(list(edr.admin.sites.values()))
 
     async def site(request: Request) -> Response:
         sid = _int_path(request, "site_id")
         if request.method == "PUT":
-            body = await read_json(request)
-            if not isinstance(body, dict):
-                raise Invalid("the body must be a JSON object")
+            body = await read_object(request)
             edr.admin.update_site(sid, body)
             return success()
         if request.method == "DELETE":
@@ -788,9 +745,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
 
     async def throttles(request: Request) -> Response:
         if request.method == "POST":
-            body = await read_json(request)
-            if not isinstance(body, dict):
-                raise Invalid("the body must be a JSON object")
+            body = await read_object(request)
             return json_response({"id": edr.admin.create_throttle(body)})
         return json_response(list(edr.admin.throttles.values()))
 
@@ -801,9 +756,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             del edr.admin.throttles[tid]
             return success()
         if request.method == "PUT":
-            body = await read_json(request)
-            if not isinstance(body, dict):
-                raise Invalid("the body must be a JSON object")
+            body = await read_object(request)
             edr.admin.throttle(tid).update({k: v for k, v in body.items() if k != "id"})
             return success()
         return json_response(edr.admin.throttle(tid))

@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from cbasync.testing.dataset.errors import Invalid, NotFound
 from cbasync.testing.dataset.protection import ProtectionBackend
-from cbasync.testing.routes._common import json_response, read_json
+from cbasync.testing.routes._common import json_response, read_object
 from cbasync.testing.state import EmulatorState
 
 __all__ = ["routes"]
@@ -66,9 +66,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         name = request.path_params["object"]
         if request.method == "POST":
             _check_params(request, frozenset())
-            body = await read_json(request)
-            if not isinstance(body, dict):
-                raise Invalid("the body must be a JSON object")
+            body = await read_object(request)
             row, created = backend.create(name, body)
             return json_response(row, 201 if created else 200)
         _check_params(request, _SEARCH_PARAMS)
@@ -99,9 +97,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             backend.delete(name, oid)
             return json_response(backend.collection(name).get(oid) or {"id": oid})
         _check_params(request, _PUT_FLAGS if name == "computer" else frozenset())
-        body = await read_json(request)
-        if not isinstance(body, dict):
-            raise Invalid("the body must be a JSON object")
+        body = await read_object(request)
         if "id" in body and body["id"] not in (None, oid, str(oid)):
             raise Invalid("the id in the body does not match the URL")
         flags = {k: v for k, v in request.query_params.items() if k in _PUT_FLAGS}
