@@ -16,17 +16,18 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, overload
 import httpx
 
 from cbasync import errors
+from cbasync._cache import ObjectCache
 from cbasync._retry import RetryPolicy
 from cbasync._transport import Transport
 from cbasync.config import Credentials, Product, Secret, load_credentials
-from cbasync.model import ObjectCache
 
 if TYPE_CHECKING:
     from cbasync.model import Model
-    from cbasync.query import Query
+    from cbasync.query import Searchable
 
 _API = TypeVar("_API", bound="BaseAPI")
 M = TypeVar("M", bound="Model")
+Q = TypeVar("Q")
 _NOT_GIVEN: Any = object()
 
 __all__ = ["BaseAPI"]
@@ -100,7 +101,7 @@ class BaseAPI:
     # -- objects --------------------------------------------------------------------------
 
     @overload
-    def select(self, model: type[M]) -> Query[M]: ...
+    def select(self, model: Searchable[Q]) -> Q: ...
     @overload
     def select(
         self, model: type[M], unique_id: Any, *, force_init: Literal[False] = False
@@ -110,9 +111,7 @@ class BaseAPI:
         self, model: type[M], unique_id: Any, *, force_init: Literal[True]
     ) -> Awaitable[M]: ...
 
-    def select(
-        self, model: type[M], unique_id: Any = _NOT_GIVEN, *, force_init: bool = False
-    ) -> Any:
+    def select(self, model: Any, unique_id: Any = _NOT_GIVEN, *, force_init: bool = False) -> Any:
         """A query over ``model`` objects, or one object by its id.
 
         ``select(Model, id)`` returns an unfetched object at once (no request);
@@ -121,11 +120,12 @@ class BaseAPI:
         """
         self._check_model(model)
         if unique_id is _NOT_GIVEN:
-            if model.query_class is None:
+            new_query = getattr(model, "_new_query", None)
+            if new_query is None:
                 raise errors.ApiError(
                     f"{model.__name__} objects cannot be searched; use select(Model, id)"
                 )
-            return model.query_class(self, model)
+            return new_query(self)
         if force_init:
             return self.get(model, unique_id)
         return model._unfetched(self, unique_id)

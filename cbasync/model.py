@@ -16,10 +16,8 @@ from __future__ import annotations
 import datetime
 import sys
 import typing
-from collections.abc import Awaitable, Callable, Hashable
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-import anyio
 import pydantic
 
 from cbasync import errors
@@ -28,9 +26,8 @@ from cbasync.models._base import CbModel
 if TYPE_CHECKING:
     from cbasync._api import BaseAPI
     from cbasync._transport import Response
-    from cbasync.query import Query
 
-__all__ = ["Model", "ObjectCache", "adapter_for"]
+__all__ = ["Model", "adapter_for"]
 
 M = TypeVar("M", bound="Model")
 T = TypeVar("T")
@@ -66,13 +63,13 @@ class Model(CbModel):
     can_delete: ClassVar[bool] = False
     #: Fields ``save()`` insists on before it sends anything.
     required_fields: ClassVar[tuple[str, ...]] = ()
-    #: The query type ``api.select(Model)`` returns.
-    query_class: ClassVar[type[Query[Any]] | None] = None
 
     # The client-side state lives in one slot, not in pydantic private attributes: those are
     # initialised per instance in Python and made page parsing ~3x slower (measured on
     # 100-row EDR process pages).
     __slots__ = ("_st",)
+    if TYPE_CHECKING:
+        _st: _State
 
     @property
     def _state(self) -> _State:
@@ -162,16 +159,20 @@ class Model(CbModel):
     def is_new(self) -> bool:
         return self._state.new
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return super().__getattr__(name)  # type: ignore[misc]
-        except AttributeError:
-            if name in type(self).model_fields and not name.startswith("_"):
-                raise AttributeError(
-                    f"{type(self).__name__}({self.key!r}) has not been fetched: "
-                    f"await .refresh() (or use api.get) before reading {name!r}"
-                ) from None
-            raise
+    if not TYPE_CHECKING:
+        # Hidden from type checkers (as pydantic hides its own): a misspelt attribute is a
+        # type error, not ``Any``.
+
+        def __getattr__(self, name: str) -> Any:
+            try:
+                return super().__getattr__(name)
+            except AttributeError:
+                if name in type(self).model_fields and not name.startswith("_"):
+                    raise AttributeError(
+                        f"{type(self).__name__}({self.key!r}) has not been fetched: "
+                        f"await .refresh() (or use api.get) before reading {name!r}"
+                    ) from None
+                raise
 
     def __setattr__(self, name: str, value: Any) -> None:
         if not name.startswith("_"):
@@ -412,74 +413,3 @@ class _State:
         if self._extra is None:
             self._extra = {}
         return self._extra
-
-
-class ObjectCache(Generic[T]):
-    """The per-client cache behind joins: one fetch per object, identical concurrent fetches
-    merged into one request, entries kept ``ttl`` seconds (objects change on the server)."""
-
-    def __init__(self, ttl: float = 300.0, maxsize: int = 10_000) -> None:
-        self.ttl = ttl
-        self.maxsize = maxsize
-        self._entries: dict[Hashable, tuple[float, T]] = {}
-        self._inflight: dict[Hashable, _Inflight[T]] = {}
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-    def put(self, key: Hashable, value: T) -> None:
-        if len(self._entries) >= self.maxsize:
-            # Drop the oldest tenth; a dict keeps insertion order.
-            for old in list(self._entries)[: max(1, self.maxsize // 10)]:
-                del self._entries[old]
-        self._entries[key] = (anyio.current_time() + self.ttl, value)
-
-    def peek(self, key: Hashable) -> T | None:
-        entry = self._entries.get(key)
-        if entry is None or entry[0] < anyio.current_time():
-            return None
-        return entry[1]
-
-    async def get(
-        self, key: Hashable, fetch: Callable[[], Awaitable[T]], *, fresh: bool = False
-    ) -> T:
-        """The cached value, or the result of one ``fetch()`` shared by every concurrent caller."""
-        while True:
-            if not fresh and (cached := self.peek(key)) is not None:
-                return cached
-            flight = self._inflight.get(key)
-            if flight is None:
-                break
-            await flight.done.wait()
-            if flight.error is not None:
-                raise flight.error
-            if flight.has_value:
-                return flight.value  # type: ignore[return-value]
-            # The fetching task was cancelled: try again, maybe as the fetcher.
-        flight = _Inflight[T]()
-        self._inflight[key] = flight
-        try:
-            value = await fetch()
-        except anyio.get_cancelled_exc_class():
-            raise
-        except Exception as exc:
-            flight.error = exc
-            raise
-        else:
-            flight.value = value
-            flight.has_value = True
-            self.put(key, value)
-            return value
-        finally:
-            del self._inflight[key]
-            flight.done.set()
-
-
-class _Inflight(Generic[T]):
-    __slots__ = ("done", "error", "has_value", "value")
-
-    def __init__(self) -> None:
-        self.done = anyio.Event()
-        self.error: Exception | None = None
-        self.has_value = False
-        self.value: T | None = None

@@ -16,7 +16,9 @@ from __future__ import annotations
 import abc
 import copy
 import sys
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn, Protocol, TypeVar
+
+from typing_extensions import Self
 
 from cbasync import errors
 from cbasync._iterators import StepIterator
@@ -26,10 +28,18 @@ if TYPE_CHECKING:
     from cbasync._api import BaseAPI
     from cbasync.model import Model
 
-__all__ = ["Query", "join_clauses"]
+__all__ = ["Query", "Searchable", "join_clauses"]
 
 M = TypeVar("M", bound="Model")
-Q = TypeVar("Q", bound="Query[Any]")
+Q_co = TypeVar("Q_co", covariant=True)
+
+
+class Searchable(Protocol[Q_co]):
+    """A model class ``api.select()`` can search: its ``_new_query`` classmethod says which query
+    type, so ``api.select(Process)`` is typed ``ProcessQuery[Process]`` and the product's query
+    methods (``facets``, ``group_by``, ``change_status``, ...) type-check without a cast."""
+
+    def _new_query(self, api: Any) -> Q_co: ...
 
 
 class Query(abc.ABC, Generic[M]):
@@ -51,7 +61,7 @@ class Query(abc.ABC, Generic[M]):
 
     # -- building -------------------------------------------------------------------------
 
-    def _replace(self: Q, **changes: Any) -> Q:
+    def _replace(self, **changes: Any) -> Self:
         clone = copy.copy(self)
         for name, value in changes.items():
             if not hasattr(clone, f"_{name}"):
@@ -59,7 +69,7 @@ class Query(abc.ABC, Generic[M]):
             setattr(clone, f"_{name}", value)
         return clone
 
-    def where(self: Q, query: str) -> Q:
+    def where(self, query: str) -> Self:
         """Add a clause; clauses combine with AND (a clause with a top-level OR is bracketed)."""
         if not isinstance(query, str):
             raise TypeError(f"where() takes a query string, not {type(query).__name__}")
@@ -68,32 +78,34 @@ class Query(abc.ABC, Generic[M]):
             return self
         return self._replace(clauses=(*self._clauses, query))
 
-    def and_(self: Q, query: str) -> Q:
+    def and_(self, query: str) -> Self:
         """The same as :meth:`where`."""
         return self.where(query)
 
-    def sort(self: Q, order: str) -> Q:
+    def sort(self, order: str) -> Self:
         """``"field asc"`` or ``"field desc"``; an empty string removes the sort."""
         order = order.strip()
         return self._replace(sort=order or None)
 
-    def batch_size(self: Q, rows: int) -> Q:
+    def batch_size(self, rows: int) -> Self:
         """Rows per request."""
         if not isinstance(rows, int) or rows < 1:
             raise ValueError(f"batch_size must be a positive integer, not {rows!r}")
         return self._replace(page_size=rows)
 
-    def concurrency(self: Q, pages: int) -> Q:
+    def concurrency(self, pages: int) -> Self:
         """Pages fetched at once while iterating (once the total is known)."""
         if not isinstance(pages, int) or pages < 1:
             raise ValueError(f"concurrency must be a positive integer, not {pages!r}")
         return self._replace(concurrency=pages)
 
-    def __getitem__(self: Q, item: slice) -> Q:
+    def __getitem__(self, item: slice) -> Self:
         if not isinstance(item, slice):
+            # Also what `for x in query` and `list(query)` reach (no __iter__: queries are async).
             raise TypeError(
-                "index a query with a slice (q[5:6]), or use await q.first(); "
-                "single items would need a request each"
+                f"{type(self).__name__} is asynchronous: iterate it with `async for item in "
+                "query` (or `await query.all()`); for one item use `await query.first()`, or "
+                "index a query with a slice (`query[5:6]`)"
             )
         if item.step is not None and item.step != 1:
             raise ValueError("query slices take a start and a stop, not a step")
@@ -101,6 +113,21 @@ class Query(abc.ABC, Generic[M]):
             if bound is not None and not isinstance(bound, int):
                 raise TypeError("slice bounds must be integers")
         return self._replace(slices=(*self._slices, item))
+
+    if not TYPE_CHECKING:
+        # cbapi habits on an async query. Hidden from type checkers, so `len(query)` and
+        # `for x in query` are type errors as well as clear runtime errors.
+
+        def __iter__(self) -> NoReturn:
+            raise TypeError(
+                f"{type(self).__name__} is asynchronous: use `async for item in query` "
+                "(or `await query.all()` for a list)"
+            )
+
+        def __len__(self) -> NoReturn:
+            raise TypeError(
+                f"{type(self).__name__} is asynchronous: use `await query.count()` for its length"
+            )
 
     @property
     def query_string(self) -> str:

@@ -9,6 +9,8 @@ from cbasync._api import BaseAPI
 from cbasync.config import Product
 from cbasync.model import adapter_for
 from cbasync.models._generated import edr
+from cbasync.response.models.intel import Watchlist
+from cbasync.response.query import SolrQuery
 
 __all__ = ["CbResponseAPI"]
 
@@ -27,6 +29,21 @@ class CbResponseAPI(BaseAPI):
     """
 
     product: ClassVar[Product] = "response"
+
+    # -- composite actions ----------------------------------------------------------------
+
+    async def create_watchlist(
+        self, name: str, query: SolrQuery[Any], *, description: str | None = None
+    ) -> Watchlist:
+        """A watchlist that runs ``query`` (a process or binary search), saved on the server.
+        ``query.create_watchlist(name)`` says the same."""
+        watchlist = self.create(Watchlist)
+        watchlist.name = name
+        watchlist.index_type = getattr(query.model, "watchlist_index_type", "events")
+        watchlist.search_query = query.search_query_string()
+        if description is not None:
+            watchlist.description = description
+        return await watchlist.save()
 
     # -- server ---------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlencode
 
 import pydantic
+from typing_extensions import Self
 
 from cbasync import errors
 from cbasync._pagination import Page
@@ -27,11 +28,11 @@ from cbasync.query import Query
 
 if TYPE_CHECKING:
     from cbasync.response.api import CbResponseAPI
+    from cbasync.response.models.intel import Watchlist
 
 __all__ = ["FacetValue", "ListQuery", "ProcessQuery", "SolrPage", "SolrQuery", "format_time"]
 
 M = TypeVar("M", bound=Model)
-Q = TypeVar("Q", bound="SolrQuery[Any]")
 
 FacetValue = edr.FacetResult
 
@@ -54,6 +55,8 @@ def format_time(value: datetime.datetime | str) -> str:
 class SolrQuery(Query[M]):
     """A Solr search on an EDR route (``model.search_route``)."""
 
+    _api: CbResponseAPI
+
     def __init__(self, api: CbResponseAPI, model: type[M]) -> None:
         super().__init__(api, model)
         self._sort = getattr(model, "default_sort", None)
@@ -66,7 +69,7 @@ class SolrQuery(Query[M]):
             raise errors.ApiError(f"{self._model.__name__} has no search route")
         return route
 
-    def _with_param(self: Q, name: str, value: str) -> Q:
+    def _with_param(self, name: str, value: str) -> Self:
         params = (*((k, v) for k, v in self._params if k != name), (name, value))
         return self._replace(params=params)
 
@@ -113,7 +116,7 @@ class SolrQuery(Query[M]):
         page = getattr(self._model, "webui_page", "search")
         return f"{self._api.url}/#/{page}?{urlencode(params)}"
 
-    def _search_query_string(self) -> str:
+    def search_query_string(self) -> str:
         """The ``search_query`` a watchlist stores: the URL query of this search."""
         params = [("q", self.query_string), ("cb.urlver", "1")]
         if self._sort:
@@ -124,40 +127,31 @@ class SolrQuery(Query[M]):
 class ProcessQuery(SolrQuery[M]):
     """Process search with EDR's process-only parameters."""
 
-    def group_by(self, field: str) -> ProcessQuery[M]:
+    def group_by(self, field: str) -> Self:
         """One result per value of ``field`` (``"id"``: one row per process): ``cb.group``."""
         return self._with_param("cb.group", field)
 
-    def min_last_update(self, when: datetime.datetime | str) -> ProcessQuery[M]:
+    def min_last_update(self, when: datetime.datetime | str) -> Self:
         """Only processes with events since ``when`` (sensor clock): ``cb.min_last_update``."""
         return self._with_param("cb.min_last_update", format_time(when))
 
-    def max_last_update(self, when: datetime.datetime | str) -> ProcessQuery[M]:
+    def max_last_update(self, when: datetime.datetime | str) -> Self:
         return self._with_param("cb.max_last_update", format_time(when))
 
-    def min_last_server_update(self, when: datetime.datetime | str) -> ProcessQuery[M]:
+    def min_last_server_update(self, when: datetime.datetime | str) -> Self:
         """As :meth:`min_last_update` on the server's clock: ``cb.min_last_server_update``."""
         return self._with_param("cb.min_last_server_update", format_time(when))
 
-    def max_last_server_update(self, when: datetime.datetime | str) -> ProcessQuery[M]:
+    def max_last_server_update(self, when: datetime.datetime | str) -> Self:
         return self._with_param("cb.max_last_server_update", format_time(when))
 
-    def use_comprehensive_search(self) -> ProcessQuery[M]:
+    def use_comprehensive_search(self) -> Self:
         """Let the server join segments so results are exact (slower): ``cb.comprehensive_search``."""
         return self._with_param("cb.comprehensive_search", "true")
 
-    async def create_watchlist(self, name: str, *, description: str | None = None) -> Any:
+    async def create_watchlist(self, name: str, *, description: str | None = None) -> Watchlist:
         """A watchlist that runs this search, saved on the server."""
-        from cbasync.response.models.intel import Watchlist
-
-        api: Any = self._api
-        watchlist = api.create(Watchlist)
-        watchlist.name = name
-        watchlist.index_type = getattr(self._model, "watchlist_index_type", "events")
-        watchlist.search_query = self._search_query_string()
-        if description is not None:
-            watchlist.description = description
-        return await watchlist.save()
+        return await self._api.create_watchlist(name, self, description=description)
 
 
 # -- whole-list routes ---------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import anyio
 import httpx
@@ -13,8 +13,9 @@ import pytest
 import respx
 
 from cbasync import errors
+from cbasync._cache import ObjectCache
 from cbasync._pagination import Page
-from cbasync.model import Model, ObjectCache, adapter_for
+from cbasync.model import Model, adapter_for
 from cbasync.query import Query, join_clauses
 
 from .helpers import BASE, make_api
@@ -48,7 +49,12 @@ class WidgetQuery(Query[Widget]):
         return Page(items, total, start)
 
 
-Widget.query_class = WidgetQuery  # type: ignore[misc]
+def _widget_query(cls: type[Widget], api: Any) -> WidgetQuery:
+    return WidgetQuery(api, cls)
+
+
+# Defined after WidgetQuery, which needs Widget first.
+Widget._new_query = classmethod(_widget_query)  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from typing_extensions import Self
+
 from cbasync import errors
-from cbasync.model import Model, adapter_for
+from cbasync.model import adapter_for
 from cbasync.models._generated import edr
+from cbasync.response._model import EdrModel
 from cbasync.response.query import ListQuery
 
 __all__ = ["IngressFilter", "Site", "StoragePartition", "Team", "ThrottleRule", "User"]
 
 
-class User(Model, edr.User):
+class User(EdrModel, edr.User):
     """A console user, keyed by ``username``."""
 
     primary_key: ClassVar[str] = "username"
@@ -22,7 +25,10 @@ class User(Model, edr.User):
     can_update: ClassVar[bool] = True
     can_delete: ClassVar[bool] = True
     required_fields: ClassVar[tuple[str, ...]] = ("username", "first_name", "last_name", "email")
-    query_class: ClassVar[Any] = ListQuery
+
+    @classmethod
+    def _new_query(cls, api: Any) -> ListQuery[Self]:
+        return ListQuery(api, cls)
 
     def _check_required(self) -> None:
         super()._check_required()
@@ -46,7 +52,7 @@ class User(Model, edr.User):
         self.teams = [t for t in (self.teams or []) if t.id != team_id]
 
 
-class Team(Model, edr.Team):
+class Team(EdrModel, edr.Team):
     """A team and its access to sensor groups."""
 
     item_route: ClassVar[str | None] = "/api/team/{id}"
@@ -55,7 +61,10 @@ class Team(Model, edr.Team):
     can_update: ClassVar[bool] = True
     can_delete: ClassVar[bool] = True
     required_fields: ClassVar[tuple[str, ...]] = ("name",)
-    query_class: ClassVar[Any] = ListQuery
+
+    @classmethod
+    def _new_query(cls, api: Any) -> ListQuery[Self]:
+        return ListQuery(api, cls)
 
     def _create_body(self) -> Any:
         body = self._save_payload()
@@ -72,32 +81,41 @@ class Team(Model, edr.Team):
         ]
 
 
-class Site(Model, edr.Site):
+class Site(EdrModel, edr.Site):
     item_route: ClassVar[str | None] = "/api/site/{id}"
     list_route: ClassVar[str | None] = "/api/site"
     create_route: ClassVar[str | None] = "/api/site"
     can_update: ClassVar[bool] = True
     can_delete: ClassVar[bool] = True
     required_fields: ClassVar[tuple[str, ...]] = ("name",)
-    query_class: ClassVar[Any] = ListQuery
+
+    @classmethod
+    def _new_query(cls, api: Any) -> ListQuery[Self]:
+        return ListQuery(api, cls)
 
 
-class ThrottleRule(Model, edr.ThrottleRule):
+class ThrottleRule(EdrModel, edr.ThrottleRule):
     item_route: ClassVar[str | None] = "/api/throttle/{id}"
     list_route: ClassVar[str | None] = "/api/throttle"
     create_route: ClassVar[str | None] = "/api/throttle"
     can_update: ClassVar[bool] = True
     can_delete: ClassVar[bool] = True
     required_fields: ClassVar[tuple[str, ...]] = ("site_id", "bytes_per_second")
-    query_class: ClassVar[Any] = ListQuery
+
+    @classmethod
+    def _new_query(cls, api: Any) -> ListQuery[Self]:
+        return ListQuery(api, cls)
 
 
-class StoragePartition(Model, edr.StoragePartition):
+class StoragePartition(EdrModel, edr.StoragePartition):
     """An event-storage partition (EDR 6.0+): ``hot`` (written to), ``warm`` (searchable) or
     ``cold`` (on disk, unmounted)."""
 
     primary_key: ClassVar[str] = "name"
-    query_class: ClassVar[Any] = ListQuery
+
+    @classmethod
+    def _new_query(cls, api: Any) -> ListQuery[Self]:
+        return ListQuery(api, cls)
 
     @classmethod
     async def fetch_all(cls, api: Any) -> list[StoragePartition]:
@@ -148,7 +166,7 @@ class StoragePartition(Model, edr.StoragePartition):
         )
 
 
-class IngressFilter(Model, edr.IngressFilter):
+class IngressFilter(EdrModel, edr.IngressFilter):
     """An ingress filter: events it matches are dropped at the sensor or server. EDR 7.7 serves
     them at ``/api/v1/ingress_approvedlist``, older servers at ``/api/v1/ingress_whitelist``."""
 
@@ -157,7 +175,10 @@ class IngressFilter(Model, edr.IngressFilter):
     can_update: ClassVar[bool] = True
     can_delete: ClassVar[bool] = True
     required_fields: ClassVar[tuple[str, ...]] = ("name",)
-    query_class: ClassVar[Any] = ListQuery
+
+    @classmethod
+    def _new_query(cls, api: Any) -> ListQuery[Self]:
+        return ListQuery(api, cls)
 
     @classmethod
     async def _route_for(cls, api: Any, which: str) -> str | None:

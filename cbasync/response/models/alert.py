@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
+
+from typing_extensions import Self
 
 from cbasync import errors
-from cbasync.model import Model
 from cbasync.models._generated import edr
+from cbasync.response._model import EdrModel
+from cbasync.response.models.binary import Binary
+from cbasync.response.models.process import Process
+from cbasync.response.models.sensor import Sensor
 from cbasync.response.query import SolrQuery
 
-if TYPE_CHECKING:
-    from cbasync.response.models.binary import Binary
-    from cbasync.response.models.process import Process
-    from cbasync.response.models.sensor import Sensor
+M = TypeVar("M", bound="Alert")
 
 __all__ = ["Alert", "AlertQuery", "AlertStatus"]
 
@@ -21,7 +23,7 @@ AlertStatus = Literal["Resolved", "Unresolved", "In Progress", "False Positive"]
 BULK_BATCH = 500
 
 
-class AlertQuery(SolrQuery["Alert"]):
+class AlertQuery(SolrQuery[M]):
     """Alert search; the bulk methods change every matching alert."""
 
     async def _bulk(self, body: dict[str, Any]) -> int:
@@ -48,14 +50,17 @@ class AlertQuery(SolrQuery["Alert"]):
         return await self._bulk({"assigned_to": user, "requested_status": status})
 
 
-class Alert(Model, edr.Alert):
+class Alert(EdrModel, edr.Alert):
     """An EDR alert (``unique_id``)."""
 
     primary_key: ClassVar[str] = "unique_id"
     search_route: ClassVar[str] = "/api/v2/alert"
     item_route: ClassVar[str | None] = "/api/v1/alert/{id}"
     can_update: ClassVar[bool] = True
-    query_class: ClassVar[Any] = AlertQuery
+
+    @classmethod
+    def _new_query(cls, api: Any) -> AlertQuery[Self]:
+        return AlertQuery(api, cls)
 
     @classmethod
     async def _fetch(cls, api: Any, key: Any) -> Alert:
@@ -85,22 +90,16 @@ class Alert(Model, edr.Alert):
 
     async def process(self) -> Process:
         """The process that raised the alert (all segments: alerts carry a truncated segment id)."""
-        from cbasync.response.models.process import Process
-
         if not self.process_id:
             raise errors.InvalidObjectError(f"alert {self.unique_id} has no process")
         return await self.api.get(Process, (self.process_id, 0), cached=True)
 
     async def binary(self) -> Binary:
-        from cbasync.response.models.binary import Binary
-
         if not self.md5:
             raise errors.InvalidObjectError(f"alert {self.unique_id} has no md5")
         return await self.api.get(Binary, self.md5.upper(), cached=True)
 
     async def sensor(self) -> Sensor:
-        from cbasync.response.models.sensor import Sensor
-
         if self.sensor_id is None:
             raise errors.InvalidObjectError(f"alert {self.unique_id} has no sensor_id")
         return await self.api.get(Sensor, self.sensor_id, cached=True)

@@ -10,11 +10,14 @@ from contextlib import aclosing
 from pathlib import Path
 from typing import Any, ClassVar
 
+from typing_extensions import Self
+
 from cbasync import errors
 from cbasync._files import save_stream
 from cbasync._zipstream import unzip_member
-from cbasync.model import Model, adapter_for
+from cbasync.model import adapter_for
 from cbasync.models._generated import edr
+from cbasync.response._model import EdrModel
 from cbasync.response.query import SolrQuery
 
 __all__ = ["Binary", "SigningData"]
@@ -31,14 +34,17 @@ class SigningData:
     sign_time: datetime.datetime | None
 
 
-class Binary(Model, edr.Binary):
+class Binary(EdrModel, edr.Binary):
     """A binary the EDR server has seen, keyed by its (upper-case) MD5."""
 
     primary_key: ClassVar[str] = "md5"
     search_route: ClassVar[str] = "/api/v1/binary"
     webui_page: ClassVar[str] = "binaries"
     watchlist_index_type: ClassVar[str] = "modules"
-    query_class: ClassVar[Any] = SolrQuery
+
+    @classmethod
+    def _new_query(cls, api: Any) -> SolrQuery[Self]:
+        return SolrQuery(api, cls)
 
     @classmethod
     async def _fetch(cls, api: Any, key: Any) -> Binary:

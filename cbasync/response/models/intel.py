@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 from urllib.parse import parse_qs
 
+from typing_extensions import Self
+
 from cbasync import errors
-from cbasync.model import Model, adapter_for
+from cbasync.model import adapter_for
 from cbasync.models._generated import edr
-from cbasync.response.query import ListQuery, SolrQuery
+from cbasync.response._model import EdrModel
+from cbasync.response.models.binary import Binary
+from cbasync.response.models.process import Process
+from cbasync.response.query import ListQuery, ProcessQuery, SolrQuery
+
+if TYPE_CHECKING:
+    from cbasync.response.api import CbResponseAPI
+
+R = TypeVar("R", bound="ThreatReport")
 
 __all__ = ["ActionKind", "BannedHash", "Feed", "ThreatReport", "ThreatReportQuery", "Watchlist"]
 
@@ -22,7 +32,7 @@ class _ActionTypes:
     action_route: ClassVar[str]
     if TYPE_CHECKING:
         id: Any
-        api: Any
+        api: CbResponseAPI
 
     async def action_types(self) -> list[edr.ActionType]:
         response = await self.api.transport.request(
@@ -47,7 +57,7 @@ class _ActionTypes:
         )
 
 
-class Watchlist(_ActionTypes, Model, edr.Watchlist):
+class Watchlist(_ActionTypes, EdrModel, edr.Watchlist):
     """A saved process or binary search whose hits raise alerts and tags."""
 
     item_route: ClassVar[str | None] = "/api/v1/watchlist/{id}"
@@ -57,7 +67,10 @@ class Watchlist(_ActionTypes, Model, edr.Watchlist):
     can_update: ClassVar[bool] = True
     can_delete: ClassVar[bool] = True
     required_fields: ClassVar[tuple[str, ...]] = ("name", "search_query")
-    query_class: ClassVar[Any] = ListQuery
+
+    @classmethod
+    def _new_query(cls, api: Any) -> ListQuery[Self]:
+        return ListQuery(api, cls)
 
     def _create_body(self) -> Any:
         body = self._save_payload()
@@ -71,17 +84,14 @@ class Watchlist(_ActionTypes, Model, edr.Watchlist):
         values = parse_qs(self.get("search_query") or "").get("q")
         return values[0] if values else ""
 
-    def search(self) -> SolrQuery[Any]:
+    def search(self) -> ProcessQuery[Process] | SolrQuery[Binary]:
         """The watchlist's search as a query: processes, or binaries for a ``modules`` watchlist."""
-        from cbasync.response.models.binary import Binary
-        from cbasync.response.models.process import Process
-
-        model: Any = Binary if (self.get("index_type") or "events") == "modules" else Process
-        query: SolrQuery[Any] = self.api.select(model).where(self.query)
-        return query
+        if (self.get("index_type") or "events") == "modules":
+            return self.api.select(Binary).where(self.query)
+        return self.api.select(Process).where(self.query)
 
 
-class Feed(_ActionTypes, Model, edr.Feed):
+class Feed(_ActionTypes, EdrModel, edr.Feed):
     """A threat intelligence feed."""
 
     item_route: ClassVar[str | None] = "/api/v1/feed/{id}"
@@ -91,7 +101,10 @@ class Feed(_ActionTypes, Model, edr.Feed):
     can_update: ClassVar[bool] = True
     can_delete: ClassVar[bool] = True
     required_fields: ClassVar[tuple[str, ...]] = ("feed_url",)
-    query_class: ClassVar[Any] = ListQuery
+
+    @classmethod
+    def _new_query(cls, api: Any) -> ListQuery[Self]:
+        return ListQuery(api, cls)
 
     async def synchronize(self, *, full_sync: bool = False) -> None:
         """Fetch the feed's reports now (a disabled feed answers 409, a ``ClientError``)."""
@@ -102,13 +115,12 @@ class Feed(_ActionTypes, Model, edr.Feed):
             json={"full_sync": full_sync},
         )
 
-    def reports(self) -> ThreatReportQuery:
+    def reports(self) -> ThreatReportQuery[ThreatReport]:
         """This feed's threat reports."""
-        query: ThreatReportQuery = self.api.select(ThreatReport).where(f"feed_id:{self.id}")
-        return query
+        return self.api.select(ThreatReport).where(f"feed_id:{self.id}")
 
 
-class ThreatReportQuery(SolrQuery["ThreatReport"]):
+class ThreatReportQuery(SolrQuery[R]):
     """Threat report search; :meth:`set_ignored` changes every matching report."""
 
     async def set_ignored(self, ignored: bool = True) -> int:
@@ -129,12 +141,15 @@ class ThreatReportQuery(SolrQuery["ThreatReport"]):
         return count
 
 
-class ThreatReport(Model, edr.ThreatReport):
+class ThreatReport(EdrModel, edr.ThreatReport):
     """A report of a feed; its key is ``_internal_id`` (the pair feed id, report id)."""
 
     primary_key: ClassVar[str] = "_internal_id"
     search_route: ClassVar[str] = "/api/v1/threat_report"
-    query_class: ClassVar[Any] = ThreatReportQuery
+
+    @classmethod
+    def _new_query(cls, api: Any) -> ThreatReportQuery[Self]:
+        return ThreatReportQuery(api, cls)
 
     @property
     def report_id(self) -> str | None:
@@ -169,7 +184,7 @@ class ThreatReport(Model, edr.ThreatReport):
         return await self.api.get(Feed, self.feed_id, cached=True)
 
 
-class BannedHash(Model, edr.BannedHash):
+class BannedHash(EdrModel, edr.BannedHash):
     """A banned MD5. EDR 7.7 serves these at ``/api/v1/banning/bannedlist``, older servers at
     ``.../blacklist``; the client picks by the server's version. Deleting disables the ban
     (the record stays with ``enabled: false``)."""
@@ -180,7 +195,11 @@ class BannedHash(Model, edr.BannedHash):
     can_update: ClassVar[bool] = True
     can_delete: ClassVar[bool] = True
     required_fields: ClassVar[tuple[str, ...]] = ("md5hash",)
-    query_class: ClassVar[Any] = ListQuery
+
+    @classmethod
+    def _new_query(cls, api: Any) -> ListQuery[Self]:
+        return ListQuery(api, cls)
+
     #: Without ``count`` the server lists only the first 500 (cbapi's ">500" workaround).
     list_params: ClassVar[dict[str, Any] | None] = {"count": 100_000}
 
@@ -206,6 +225,4 @@ class BannedHash(Model, edr.BannedHash):
         }
 
     async def binary(self) -> Any:
-        from cbasync.response.models.binary import Binary
-
         return await self.api.get(Binary, self.md5hash.upper(), cached=True)

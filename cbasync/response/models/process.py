@@ -6,22 +6,21 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import anyio
 import pydantic
+from typing_extensions import Self
 
 from cbasync import errors
 from cbasync._iterators import StepIterator
-from cbasync.model import Model, adapter_for
+from cbasync.model import adapter_for
 from cbasync.models._generated import edr
+from cbasync.response._model import EdrModel
 from cbasync.response.events import ProcessEvents
+from cbasync.response.models.binary import Binary
+from cbasync.response.models.sensor import Sensor
 from cbasync.response.query import ProcessQuery
-
-if TYPE_CHECKING:
-    from cbasync.response.api import CbResponseAPI
-    from cbasync.response.models.binary import Binary
-    from cbasync.response.models.sensor import Sensor
 
 __all__ = ["EventStream", "Process", "ProcessPreview"]
 
@@ -50,7 +49,7 @@ def split_process_key(key: Any) -> tuple[str, int]:
     return text, 0
 
 
-class Process(Model, edr.Process):
+class Process(EdrModel, edr.Process):
     """A process (one segment of it, or all segments with ``segment_id`` 0).
 
     From a search, a process is partial; ``await proc.refresh()`` loads its summary (with
@@ -60,7 +59,10 @@ class Process(Model, edr.Process):
     search_route: ClassVar[str] = "/api/v1/process"
     webui_page: ClassVar[str] = "search"
     watchlist_index_type: ClassVar[str] = "events"
-    query_class: ClassVar[Any] = ProcessQuery
+
+    @classmethod
+    def _new_query(cls, api: Any) -> ProcessQuery[Self]:
+        return ProcessQuery(api, cls)
 
     @property
     def _summary(self) -> edr.ProcessSummaryResponse | None:
@@ -160,15 +162,11 @@ class Process(Model, edr.Process):
     # -- joins ----------------------------------------------------------------------------
 
     async def sensor(self) -> Sensor:
-        from cbasync.response.models.sensor import Sensor
-
         if self.sensor_id is None:
             raise errors.InvalidObjectError(f"process {self.id} has no sensor_id")
         return await self.api.get(Sensor, self.sensor_id, cached=True)
 
     async def binary(self) -> Binary:
-        from cbasync.response.models.binary import Binary
-
         if not self.process_md5:
             raise errors.InvalidObjectError(f"process {self.id} has no process_md5")
         return await self.api.get(Binary, self.process_md5.upper(), cached=True)
@@ -264,8 +262,7 @@ class Process(Model, edr.Process):
     # -- events ---------------------------------------------------------------------------
 
     async def _event_version(self) -> int:
-        api: CbResponseAPI = self.api  # type: ignore[assignment]
-        version = await api.server_version()
+        version = await self.api.server_version()
         if version >= (6, 1):
             return 4
         if version >= (5, 2):

@@ -10,15 +10,20 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
+
+from typing_extensions import Self
 
 from cbasync import errors
 from cbasync._files import save_stream
 from cbasync._pagination import Page
 from cbasync._polling import Backoff, wait_until
-from cbasync.model import Model, adapter_for
+from cbasync.model import adapter_for
 from cbasync.models._generated import edr
 from cbasync.query import Query
+from cbasync.response._model import EdrModel
+
+M = TypeVar("M", bound="Sensor")
 
 __all__ = ["InstallerKind", "Sensor", "SensorGroup", "SensorQuery"]
 
@@ -40,7 +45,7 @@ _FILTERS = {"hostname": "hostname", "ip": "ip", "ipaddr": "ip", "groupid": "grou
 InstallerKind = Literal["windows/exe", "windows/msi", "osx", "linux"]
 
 
-class SensorQuery(Query["Sensor"]):
+class SensorQuery(Query[M]):
     """Sensors, filtered by the server on ``hostname:``, ``ip:``, ``groupid:`` and
     ``inactive_filter_days:`` terms, paged with ``/api/v2/sensor``."""
 
@@ -59,7 +64,7 @@ class SensorQuery(Query["Sensor"]):
                 params.append((key, value))
         return params
 
-    async def _fetch_page(self, start: int, rows: int) -> Page[Sensor]:
+    async def _fetch_page(self, start: int, rows: int) -> Page[M]:
         api = self._api
         column, _, direction = (self._sort or "computer_name asc").partition(" ")
         params: list[tuple[str, str | int]] = [
@@ -78,21 +83,24 @@ class SensorQuery(Query["Sensor"]):
             raise
         page = response.parse(adapter_for(edr.SensorSearchResponse))
         items = [
-            Sensor._from_server(
-                api, Sensor.model_validate(row.model_dump(by_alias=True)), full=True
+            self._model._from_server(
+                api, self._model.model_validate(row.model_dump(by_alias=True)), full=True
             )
             for row in page.results or []
         ]
         return Page(items, page.total_results, start)
 
 
-class Sensor(Model, edr.Sensor):
+class Sensor(EdrModel, edr.Sensor):
     """An EDR sensor. Isolation, restart and flush are requests the sensor acts on at its next
     check-in; :meth:`isolate` and :meth:`unisolate` wait (bounded) until it has."""
 
     item_route: ClassVar[str | None] = "/api/v1/sensor/{id}"
     can_update: ClassVar[bool] = True
-    query_class: ClassVar[Any] = SensorQuery
+
+    @classmethod
+    def _new_query(cls, api: Any) -> SensorQuery[Self]:
+        return SensorQuery(api, cls)
 
     @property
     def webui_link(self) -> str:
@@ -202,7 +210,7 @@ class Sensor(Model, edr.Sensor):
         return await self._sub_resource("resourcestatus")
 
 
-class SensorGroup(Model, edr.SensorGroup):
+class SensorGroup(EdrModel, edr.SensorGroup):
     """A sensor group (``/api/group``); a GET of one group answers an array of one."""
 
     item_route: ClassVar[str | None] = "/api/group/{id}"
@@ -211,7 +219,6 @@ class SensorGroup(Model, edr.SensorGroup):
     can_update: ClassVar[bool] = True
     can_delete: ClassVar[bool] = True
     required_fields: ClassVar[tuple[str, ...]] = ("name",)
-    query_class: ClassVar[Any] = None
 
     def _save_payload(self) -> dict[str, Any]:
         payload = super()._save_payload()
@@ -220,9 +227,9 @@ class SensorGroup(Model, edr.SensorGroup):
             payload.setdefault("site_id", 1)
         return payload
 
-    def sensors(self) -> SensorQuery:
+    def sensors(self) -> SensorQuery[Sensor]:
         """The sensors in this group."""
-        return self.api.select(Sensor).where(f"groupid:{self.id}")  # type: ignore[return-value]
+        return self.api.select(Sensor).where(f"groupid:{self.id}")
 
     async def installer(self, kind: InstallerKind) -> AsyncIterator[bytes]:
         """The signed installer package (a ZIP; ``tar.gz`` for Linux), as it streams in."""
