@@ -18,7 +18,7 @@ import httpx
 from cbasync import errors
 from cbasync._cache import ObjectCache
 from cbasync._retry import RetryPolicy
-from cbasync._transport import Transport
+from cbasync._transport import Response, Transport
 from cbasync.config import Credentials, Product, Secret, load_credentials
 
 if TYPE_CHECKING:
@@ -151,6 +151,91 @@ class BaseAPI:
             raise TypeError(
                 f"{model.__name__} belongs to {owner.__name__}, not {type(self).__name__}"
             )
+
+    # -- raw requests (routes the SDK does not wrap) ----------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        route: str,
+        *,
+        path_params: Mapping[str, object] | None = None,
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+    ) -> Response:
+        """Any request, through the one request path: the token, retries by operation safety,
+        the error tree, the log line. ``route`` may be a template (``/api/v1/sensor/{id}``)
+        filled from ``path_params``, each value quoted. A POST is retried only when it never
+        reached the server, unless ``idempotent=True`` says it is a read (a cloud ``_search``).
+        """
+        return await self.transport.request(
+            method,
+            route,
+            path_params=path_params,
+            params=params,
+            json=json,
+            content=content,
+            headers=headers,
+            idempotent=idempotent,
+        )
+
+    async def get_object(
+        self,
+        route: str,
+        query_parameters: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
+        default: Any = None,
+        *,
+        path_params: Mapping[str, object] | None = None,
+    ) -> Any:
+        """GET ``route`` and return its decoded JSON (``default`` for an empty answer), as
+        cbapi's ``get_object`` did."""
+        response = await self.request(
+            "GET", route, path_params=path_params, params=query_parameters
+        )
+        return default if not response.content else response.json()
+
+    async def post_object(
+        self,
+        route: str,
+        body: Any = None,
+        *,
+        path_params: Mapping[str, object] | None = None,
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """POST a JSON body and return the decoded answer (``None`` when empty)."""
+        response = await self.request(
+            "POST", route, path_params=path_params, params=params, json=body, idempotent=idempotent
+        )
+        return response.json()
+
+    async def put_object(
+        self,
+        route: str,
+        body: Any = None,
+        *,
+        path_params: Mapping[str, object] | None = None,
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
+    ) -> Any:
+        """PUT a JSON body and return the decoded answer (``None`` when empty)."""
+        response = await self.request(
+            "PUT", route, path_params=path_params, params=params, json=body
+        )
+        return response.json()
+
+    async def delete_object(
+        self,
+        route: str,
+        *,
+        path_params: Mapping[str, object] | None = None,
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
+    ) -> Any:
+        """DELETE and return the decoded answer (``None`` when empty)."""
+        response = await self.request("DELETE", route, path_params=path_params, params=params)
+        return response.json()
 
     @property
     def url(self) -> str:

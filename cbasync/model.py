@@ -14,22 +14,25 @@ every server field is a typed attribute, and adds what the object can do: ``refr
 from __future__ import annotations
 
 import datetime
+import difflib
 import sys
 import typing
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 import pydantic
 
 from cbasync import errors
-from cbasync.models._base import CbModel
+from cbasync.models._base import MASK, CbModel, is_secret
 
 if TYPE_CHECKING:
     from cbasync._api import BaseAPI
     from cbasync._transport import Response
 
-__all__ = ["Model", "adapter_for"]
+__all__ = ["BoundJoin", "ItemAccess", "Model", "adapter_for", "join"]
 
 M = TypeVar("M", bound="Model")
+S = TypeVar("S")
 T = TypeVar("T")
 
 _MISSING: Any = object()
@@ -46,8 +49,93 @@ def adapter_for(tp: type[T]) -> pydantic.TypeAdapter[T]:
     return adapter
 
 
+class join(Generic[S, T]):
+    """A related object fetched on request: ``await proc.sensor()``.
+
+    Decorates an ``async def`` that takes only ``self``. cbapi users wrote ``proc.sensor.group``
+    (a join as an attribute, fetched behind their back); here that raises an ``AttributeError``
+    saying to ``await proc.sensor()`` instead of failing obscurely on a method object — and
+    mypy reports it, because the bound join has no attributes of its own.
+    """
+
+    def __init__(self, fetch: Callable[[S], Coroutine[Any, Any, T]]) -> None:
+        self.fetch = fetch
+        self.name = fetch.__name__
+        self.__doc__ = fetch.__doc__  # for help() and the API reference
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> join[S, T]: ...
+    @overload
+    def __get__(self, obj: S, owner: type[Any]) -> BoundJoin[T]: ...
+    def __get__(self, obj: S | None, owner: type[Any]) -> join[S, T] | BoundJoin[T]:
+        return self if obj is None else BoundJoin(self, obj)
+
+
+class BoundJoin(Generic[T]):
+    """A join of one object: call it and await the result."""
+
+    __slots__ = ("_join", "_obj")
+
+    def __init__(self, join: join[Any, T], obj: Any) -> None:
+        self._join = join
+        self._obj = obj
+
+    def __call__(self) -> Coroutine[Any, Any, T]:
+        return self._join.fetch(self._obj)
+
+    def __repr__(self) -> str:
+        return f"<join {type(self._obj).__name__}.{self._join.name}(): await it to fetch>"
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("__"):
+                raise AttributeError(name)
+            owner = type(self._obj).__name__
+            join = self._join.name
+            raise AttributeError(
+                f"{owner}.{join} is a join, fetched on request: use "
+                f"`(await obj.{join}()).{name}` (or `related = await obj.{join}()`)"
+            )
+
+        def __await__(self) -> Any:
+            raise TypeError(
+                f"{type(self._obj).__name__}.{self._join.name} is a join: call it, "
+                f"`await obj.{self._join.name}()`"
+            )
+
+
+class ItemAccess:
+    """``entry["name"]`` as well as ``entry.name`` on a plain server record (facet entries,
+    events): the cbapi manual indexes them like dicts. Keys are JSON names or attribute names;
+    a missing key is a ``KeyError``, as for a dict."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: str) -> Any:
+        assert isinstance(self, pydantic.BaseModel)
+        fields = type(self).model_fields
+        if key in fields:
+            return getattr(self, key)
+        for name, info in fields.items():
+            if info.alias == key:
+                return getattr(self, name)
+        extra = self.__pydantic_extra__ or {}
+        if key in extra:
+            return extra[key]
+        raise KeyError(key)
+
+    def keys(self) -> list[str]:
+        """The JSON names of the fields that are set (so ``dict(entry)`` works)."""
+        assert isinstance(self, pydantic.BaseModel)
+        return list(self.model_dump(by_alias=True, exclude_unset=True))
+
+
 class Model(CbModel):
     """Base of every product model. Subclasses set the class variables below."""
+
+    # Joins are descriptors, not fields.
+    model_config = pydantic.ConfigDict(ignored_types=(join,))
 
     #: JSON field that identifies the object.
     primary_key: ClassVar[str] = "id"
@@ -63,6 +151,11 @@ class Model(CbModel):
     can_delete: ClassVar[bool] = False
     #: Fields ``save()`` insists on before it sends anything.
     required_fields: ClassVar[tuple[str, ...]] = ()
+    #: The fields ``save()`` can change on an existing object (``None``: any field). Setting
+    #: another one raises at once instead of being silently dropped by ``save()``.
+    settable_fields: ClassVar[frozenset[str] | None] = None
+    #: What to do instead of setting a name: ``{"group": "await sensor.set_group(group)"}``.
+    setter_hints: ClassVar[dict[str, str]] = {}
 
     # The client-side state lives in one slot, not in pydantic private attributes: those are
     # initialised per instance in Python and made page parsing ~3x slower (measured on
@@ -176,10 +269,44 @@ class Model(CbModel):
 
     def __setattr__(self, name: str, value: Any) -> None:
         if not name.startswith("_"):
+            self._check_settable(name)
             original = self._state.original
             if name not in original:
                 original[name] = self._current(name)
         super().__setattr__(name, value)
+
+    def _check_settable(self, name: str) -> None:
+        """Refuse, naming the field, a write that ``save()`` would silently drop."""
+        cls = type(self)
+        what = f"{cls.__name__}.{name}"
+        if name in cls.setter_hints:
+            raise AttributeError(f"{what} cannot be set: use {cls.setter_hints[name]}")
+        if isinstance(cls.__dict__.get(name), join) or any(
+            isinstance(base.__dict__.get(name), join) for base in cls.__mro__
+        ):
+            raise AttributeError(f"{what} is a join; it cannot be set")
+        if isinstance(getattr(cls, name, None), property):
+            if getattr(cls, name).fset is None:
+                raise AttributeError(f"{what} is computed from other fields and cannot be set")
+            return
+        known = name in cls.model_fields or name in (self.__pydantic_extra__ or {})
+        if not known:
+            if callable(getattr(cls, name, None)):
+                raise AttributeError(f"{what} is a method; call it (await {name}(...))")
+            close = difflib.get_close_matches(name, list(cls.model_fields), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise AttributeError(f"{cls.__name__} has no field {name!r}{hint}")
+        if self._state.new:
+            return
+        if not cls.can_update:
+            raise AttributeError(
+                f"{what} cannot be changed: the API does not update {cls.__name__} objects"
+            )
+        if cls.settable_fields is not None and name not in cls.settable_fields:
+            raise AttributeError(
+                f"{what} cannot be changed through the API; these can: "
+                f"{', '.join(sorted(cls.settable_fields))}"
+            )
 
     def _current(self, name: str) -> Any:
         if name in self.__dict__:
@@ -301,7 +428,18 @@ class Model(CbModel):
             return body[self.primary_key]
         return self.key
 
+    @property
+    def _never_fetched(self) -> bool:
+        """Made by ``api.select(Model, id)`` and not refreshed: it knows only its key."""
+        state = self._state
+        return not (state.new or state.full) and self.__dict__.keys() <= {self._key_field()}
+
     def _check_required(self) -> None:
+        if self._never_fetched:
+            raise errors.InvalidObjectError(
+                f"{type(self).__name__}({self.key!r}) was never fetched: await .refresh() "
+                "(or use api.get) before changing and saving it"
+            )
         missing = tuple(name for name in self.required_fields if self.get(name) in (None, ""))
         if missing:
             raise errors.InvalidObjectError(
@@ -377,7 +515,8 @@ class Model(CbModel):
         width = max((len(name) for name in values), default=0)
         for name in sorted(values):
             mark = f"({marks[name]})" if name in marks else "   "
-            lines.append(f"{mark} {name:>{width}}: {_short(values[name])}")
+            shown = MASK if is_secret(name) and values[name] else _short(values[name])
+            lines.append(f"{mark} {name:>{width}}: {shown}")
         return "\n".join(lines)
 
 

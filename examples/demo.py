@@ -132,11 +132,11 @@ async def contain(api: CbResponseAPI, suspect: Process) -> None:
         )
         return
     started = time.perf_counter()
-    await sensor.isolate(timeout=30, poll_interval=0.25)
+    await sensor.isolate(max_wait=30, poll_interval=0.25)
     print(
         f"isolated {sensor.computer_name} in {time.perf_counter() - started:.1f}s (confirmed by the sensor)"
     )
-    await sensor.unisolate(timeout=30, poll_interval=0.25)
+    await sensor.unisolate(max_wait=30, poll_interval=0.25)
     print(f"isolation lifted; is_isolating={sensor.is_isolating}")
 
 

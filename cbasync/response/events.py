@@ -22,7 +22,7 @@ import datetime
 import socket
 import struct
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar, Literal, Union
 
 __all__ = [
     "ChildProcEvent",
@@ -62,6 +62,25 @@ _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 class _EventError(ValueError):
     pass
+
+
+class _Event:
+    """What every event type shares: ``kind`` and a ``model_dump()`` like every model's, so a
+    list of events goes into pandas or JSON as easily as a list of processes."""
+
+    __slots__ = ()
+
+    def model_dump(self, *, mode: Literal["python", "json"] = "python") -> dict[str, Any]:
+        """``{"kind": "filemod", "timestamp": ..., ...}``; ``mode="json"`` writes times as ISO
+        8601 strings."""
+        data: dict[str, Any] = {"kind": getattr(self, "kind")}  # noqa: B009 - set by subclasses
+        names: dict[str, Any] = getattr(self, "__dataclass_fields__")  # noqa: B009
+        for name in names:
+            value = getattr(self, name)
+            if mode == "json" and isinstance(value, datetime.datetime):
+                value = value.isoformat()
+            data[name] = value
+        return data
 
 
 def _time(text: str) -> datetime.datetime:
@@ -118,7 +137,7 @@ def _fields(raw: object, count: int) -> list[str]:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class FileModEvent:
+class FileModEvent(_Event):
     kind: ClassVar[str] = "filemod"
     timestamp: datetime.datetime
     operation: str
@@ -145,7 +164,7 @@ class FileModEvent:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class ModLoadEvent:
+class ModLoadEvent(_Event):
     kind: ClassVar[str] = "modload"
     timestamp: datetime.datetime
     md5: str
@@ -161,7 +180,7 @@ class ModLoadEvent:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class RegModEvent:
+class RegModEvent(_Event):
     kind: ClassVar[str] = "regmod"
     timestamp: datetime.datetime
     operation: str
@@ -183,7 +202,7 @@ class RegModEvent:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class NetConnEvent:
+class NetConnEvent(_Event):
     kind: ClassVar[str] = "netconn"
     timestamp: datetime.datetime
     remote_ip: str | None
@@ -235,7 +254,7 @@ class NetConnEvent:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class ChildProcEvent:
+class ChildProcEvent(_Event):
     kind: ClassVar[str] = "childproc"
     timestamp: datetime.datetime
     process_id: str
@@ -292,7 +311,7 @@ class ChildProcEvent:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class CrossProcEvent:
+class CrossProcEvent(_Event):
     kind: ClassVar[str] = "crossproc"
     timestamp: datetime.datetime
     type: str
@@ -322,7 +341,7 @@ class CrossProcEvent:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class UnparsedEvent:
+class UnparsedEvent(_Event):
     """An event the SDK could not read: kept with its text and the reason."""
 
     kind: str

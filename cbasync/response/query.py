@@ -11,8 +11,7 @@
 from __future__ import annotations
 
 import datetime
-import fnmatch
-import shlex
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlencode
@@ -22,7 +21,7 @@ from typing_extensions import Self
 
 from cbasync import errors
 from cbasync._pagination import Page
-from cbasync.model import Model, adapter_for
+from cbasync.model import ItemAccess, Model, adapter_for
 from cbasync.models._generated import edr
 from cbasync.query import Query
 
@@ -34,7 +33,13 @@ __all__ = ["FacetValue", "ListQuery", "ProcessQuery", "SolrPage", "SolrQuery", "
 
 M = TypeVar("M", bound=Model)
 
-FacetValue = edr.FacetResult
+
+class FacetValue(ItemAccess, edr.FacetResult):
+    """One facet value; ``entry.name`` or, as the cbapi manual writes it, ``entry["name"]``."""
+
+
+class _FacetPage(edr.SolrSearchResponse):
+    facets: dict[str, list[FacetValue]] | None = None  # type: ignore[assignment]
 
 
 class SolrPage(edr.SolrSearchResponse, Generic[M]):
@@ -105,7 +110,7 @@ class SolrQuery(Query[M]):
         params.append(("facet", "true"))
         params.extend(("facet.field", field) for field in fields)
         response = await self._api.transport.request("GET", self._route, params=params)
-        page = response.parse(adapter_for(edr.SolrSearchResponse))
+        page = response.parse(adapter_for(_FacetPage))
         found = page.facets or {}
         return {field: found.get(field, []) for field in fields}
 
@@ -160,8 +165,11 @@ class ProcessQuery(SolrQuery[M]):
 class ListQuery(Query[M]):
     """A route that returns every object at once; ``where("field:value")`` filters here.
 
-    Values may use ``*`` and ``?`` wildcards; several clauses must all match. The list is
-    fetched once per iteration (these lists are small: watchlists, feeds, users, ...).
+    As in cbapi, a clause is one ``field:value`` and the value is everything after the first
+    colon, compared exactly: ``where("name:[WARN] Attempts to mount internal share")`` finds
+    that watchlist. A value may be quoted, and may use ``*`` and ``?`` wildcards (nothing else
+    is special: brackets are literal). Several clauses must all match. The list is fetched
+    once per iteration (these lists are small: watchlists, feeds, users, ...).
     """
 
     def __init__(self, api: Any, model: type[M]) -> None:
@@ -170,24 +178,28 @@ class ListQuery(Query[M]):
         self._page_size = 1 << 30
         self._concurrency = 1
 
-    def _filters(self) -> list[tuple[str, str]]:
+    def _filters(self) -> list[tuple[str, re.Pattern[str]]]:
         filters = []
         for clause in self._clauses:
-            for term in shlex.split(clause):
-                if term.lower() == "and":
-                    continue
-                name, sep, value = term.partition(":")
-                if not sep or not name:
-                    raise errors.QuerySyntaxError(
-                        f"{self._model.__name__} lists filter on field:value terms, not {term!r}"
-                    )
-                filters.append((name, value))
+            name, sep, value = clause.partition(":")
+            name, value = name.strip(), value.strip()
+            if not sep or not name or " " in name:
+                raise errors.QuerySyntaxError(
+                    f"{self._model.__name__} lists filter on one field:value per where(), "
+                    f"not {clause!r}"
+                )
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            pattern = "".join(
+                ".*" if char == "*" else "." if char == "?" else re.escape(char) for char in value
+            )
+            filters.append((name, re.compile(pattern, re.DOTALL)))
         return filters
 
-    def _matches(self, item: Model, filters: list[tuple[str, str]]) -> bool:
+    def _matches(self, item: Model, filters: list[tuple[str, re.Pattern[str]]]) -> bool:
         for name, pattern in filters:
             value = item.get(name)
-            if value is None or not fnmatch.fnmatchcase(str(value).lower(), pattern.lower()):
+            if value is None or not pattern.fullmatch(_text(value)):
                 return False
         return True
 
@@ -202,3 +214,10 @@ class ListQuery(Query[M]):
                 reverse=direction.strip().lower() == "desc",
             )
         return Page(matching[start : start + rows] if rows else [], len(matching), start)
+
+
+def _text(value: Any) -> str:
+    """A field as cbapi compared it: booleans as the JSON text (``enabled:true``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -101,8 +101,10 @@ async def test_change_tracking_reset_and_printout(mock: respx.MockRouter) -> Non
     assert not widget.is_dirty()
     widget.name = "cog"
     widget.size = 4
-    widget.colour = "blue"  # type: ignore[attr-defined]
-    assert widget.dirty_fields() == {"name": "*", "size": "+", "colour": "+"}
+    # A field the model does not have is refused at once (issue 11): save() would drop it.
+    with pytest.raises(AttributeError, match="Widget has no field 'colour'"):
+        widget.colour = "blue"  # type: ignore[attr-defined]
+    assert widget.dirty_fields() == {"name": "*", "size": "+"}
     text = str(widget)
     assert text.startswith(f"Widget object, bound to {BASE}.\n Last refreshed at ")
     assert re.search(r"^\(\*\) +name: cog$", text, re.M)
@@ -181,9 +183,9 @@ async def test_what_a_model_cannot_do(mock: respx.MockRouter) -> None:
         with pytest.raises(errors.ApiError, match="cannot be searched"):
             api.select(Fixed)
         fixed = await api.get(Fixed, 1)
-        fixed.name = "y"
-        with pytest.raises(errors.ApiError, match="cannot be modified"):
-            await fixed.save()
+        # Refused when set (issue 11), not later by save(): nothing is silently kept unsaved.
+        with pytest.raises(AttributeError, match=r"Fixed\.name cannot be changed"):
+            fixed.name = "y"
         with pytest.raises(errors.ApiError, match="cannot be deleted"):
             await fixed.delete()
 

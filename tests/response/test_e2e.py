@@ -244,11 +244,11 @@ async def online_sensor(api: CbResponseAPI) -> Sensor:
 
 async def test_sensor_isolation_round_trip(api: CbResponseAPI) -> None:
     sensor = await online_sensor(api)
-    await sensor.isolate(timeout=10, poll_interval=0.01)
+    await sensor.isolate(max_wait=10, poll_interval=0.01)
     assert (sensor.network_isolation_enabled, sensor.is_isolating) == (True, True)
     fresh = await api.get(Sensor, sensor.id)
     assert fresh.is_isolating
-    await sensor.unisolate(timeout=10, poll_interval=0.01)
+    await sensor.unisolate(max_wait=10, poll_interval=0.01)
     assert (sensor.network_isolation_enabled, sensor.is_isolating) == (False, False)
 
 

@@ -347,7 +347,7 @@ async def test_sensor_isolation_sends_settable_fields_and_waits(mock: respx.Mock
     put = mock.put("/api/v1/sensor/4").respond(204)
     async with api() as cb:
         found = await cb.get(Sensor, 4)
-        await found.isolate(timeout=5, poll_interval=0.001)
+        await found.isolate(max_wait=5, poll_interval=0.001)
     assert json.loads(put.calls.last.request.content) == {
         "network_isolation_enabled": True,
         "group_id": 1,
@@ -366,7 +366,7 @@ async def test_sensor_isolation_times_out_with_the_last_state(mock: respx.MockRo
         with pytest.raises(
             errors.TimeoutError, match=r"isolation of sensor 4 did not finish within 0\.05s"
         ) as info:
-            await found.isolate(timeout=0.05, poll_interval=0.001)
+            await found.isolate(max_wait=0.05, poll_interval=0.001)
     assert isinstance(info.value.last_response, Sensor)
     assert info.value.last_response.is_isolating is False
 

@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from typing_extensions import Self
 
 from cbasync import errors
+from cbasync.model import join
 from cbasync.models._generated import edr
 from cbasync.response._model import EdrModel
 from cbasync.response.models.binary import Binary
@@ -57,6 +58,8 @@ class Alert(EdrModel, edr.Alert):
     search_route: ClassVar[str] = "/api/v2/alert"
     item_route: ClassVar[str | None] = "/api/v1/alert/{id}"
     can_update: ClassVar[bool] = True
+    #: What ``save()`` sends (``POST /api/v1/alert/{unique_id}``).
+    settable_fields: ClassVar[frozenset[str] | None] = frozenset({"status", "assigned_to"})
 
     @classmethod
     def _new_query(cls, api: Any) -> AlertQuery[Self]:
@@ -88,17 +91,20 @@ class Alert(EdrModel, edr.Alert):
         self._state.original.clear()
         return self
 
+    @join
     async def process(self) -> Process:
         """The process that raised the alert (all segments: alerts carry a truncated segment id)."""
         if not self.process_id:
             raise errors.InvalidObjectError(f"alert {self.unique_id} has no process")
         return await self.api.get(Process, (self.process_id, 0), cached=True)
 
+    @join
     async def binary(self) -> Binary:
         if not self.md5:
             raise errors.InvalidObjectError(f"alert {self.unique_id} has no md5")
         return await self.api.get(Binary, self.md5.upper(), cached=True)
 
+    @join
     async def sensor(self) -> Sensor:
         if self.sensor_id is None:
             raise errors.InvalidObjectError(f"alert {self.unique_id} has no sensor_id")

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 from typing_extensions import Self
 
 from cbasync import errors
-from cbasync.model import adapter_for
+from cbasync.model import adapter_for, join
 from cbasync.models._generated import edr
 from cbasync.response._model import EdrModel
 from cbasync.response.models.binary import Binary
@@ -178,6 +178,7 @@ class ThreatReport(EdrModel, edr.ThreatReport):
         )
         self.__dict__["is_ignored"] = ignored
 
+    @join
     async def feed(self) -> Feed:
         if self.feed_id is None:
             raise errors.InvalidObjectError("this report has no feed_id")
@@ -224,5 +225,6 @@ class BannedHash(EdrModel, edr.BannedHash):
             "enabled": bool(self.get("enabled", True)),
         }
 
+    @join
     async def binary(self) -> Any:
         return await self.api.get(Binary, self.md5hash.upper(), cached=True)

@@ -14,7 +14,7 @@ from typing_extensions import Self
 
 from cbasync import errors
 from cbasync._iterators import StepIterator
-from cbasync.model import adapter_for
+from cbasync.model import adapter_for, join
 from cbasync.models._generated import edr
 from cbasync.response._model import EdrModel
 from cbasync.response.events import ProcessEvents
@@ -161,16 +161,19 @@ class Process(EdrModel, edr.Process):
 
     # -- joins ----------------------------------------------------------------------------
 
+    @join
     async def sensor(self) -> Sensor:
         if self.sensor_id is None:
             raise errors.InvalidObjectError(f"process {self.id} has no sensor_id")
         return await self.api.get(Sensor, self.sensor_id, cached=True)
 
+    @join
     async def binary(self) -> Binary:
         if not self.process_md5:
             raise errors.InvalidObjectError(f"process {self.id} has no process_md5")
         return await self.api.get(Binary, self.process_md5.upper(), cached=True)
 
+    @join
     async def parent(self) -> Process | None:
         """The parent process, or ``None`` when the server has no record of one."""
         parent_key: Any = self.get("parent_unique_id") or None

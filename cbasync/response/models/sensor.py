@@ -18,7 +18,7 @@ from cbasync import errors
 from cbasync._files import save_stream
 from cbasync._pagination import Page
 from cbasync._polling import Backoff, wait_until
-from cbasync.model import adapter_for
+from cbasync.model import adapter_for, join
 from cbasync.models._generated import edr
 from cbasync.query import Query
 from cbasync.response._model import EdrModel
@@ -97,6 +97,11 @@ class Sensor(EdrModel, edr.Sensor):
 
     item_route: ClassVar[str | None] = "/api/v1/sensor/{id}"
     can_update: ClassVar[bool] = True
+    settable_fields: ClassVar[frozenset[str] | None] = frozenset(SETTABLE_FIELDS)
+    setter_hints: ClassVar[dict[str, str]] = {
+        "group": "`await sensor.set_group(group)`",
+        "isolated": "`await sensor.isolate()` or `await sensor.unisolate()`",
+    }
 
     @classmethod
     def _new_query(cls, api: Any) -> SensorQuery[Self]:
@@ -144,22 +149,25 @@ class Sensor(EdrModel, edr.Sensor):
         await self.save()
 
     async def isolate(
-        self, *, timeout: float = DEFAULT_ISOLATION_WAIT, poll_interval: float = 1.0
+        self, *, max_wait: float = DEFAULT_ISOLATION_WAIT, poll_interval: float = 1.0
     ) -> Sensor:
         """Isolate the endpoint from the network and wait until the sensor confirms it
-        (``is_isolating``); ``TimeoutError`` with the last sensor state after ``timeout``.
-        Polls start every ``poll_interval`` seconds and back off to ten times that."""
+        (``is_isolating``); ``TimeoutError`` with the last sensor state after ``max_wait``
+        seconds (an offline sensor never confirms). Polls start every ``poll_interval`` seconds
+        and back off to ten times that."""
         await self._request_change(network_isolation_enabled=True)
-        return await self._wait_isolation(True, timeout, poll_interval)
+        return await self._wait_isolation(True, max_wait, poll_interval)
 
     async def unisolate(
-        self, *, timeout: float = DEFAULT_ISOLATION_WAIT, poll_interval: float = 1.0
+        self, *, max_wait: float = DEFAULT_ISOLATION_WAIT, poll_interval: float = 1.0
     ) -> Sensor:
-        """Lift the isolation and wait until the sensor confirms it."""
+        """Lift the isolation and wait (at most ``max_wait`` seconds) until the sensor confirms."""
         await self._request_change(network_isolation_enabled=False)
-        return await self._wait_isolation(False, timeout, poll_interval)
+        return await self._wait_isolation(False, max_wait, poll_interval)
 
-    async def _wait_isolation(self, isolated: bool, timeout: float, poll_interval: float) -> Sensor:
+    async def _wait_isolation(
+        self, isolated: bool, max_wait: float, poll_interval: float
+    ) -> Sensor:
         async def fetch() -> Sensor:
             return await Sensor._fetch(self.api, self.id)
 
@@ -168,7 +176,7 @@ class Sensor(EdrModel, edr.Sensor):
             success=lambda s: (
                 bool(s.is_isolating) is isolated and bool(s.network_isolation_enabled) is isolated
             ),
-            max_wait=timeout,
+            max_wait=max_wait,
             backoff=Backoff(initial=poll_interval, maximum=10 * poll_interval),
             what=f"{'isolation' if isolated else 'lifting the isolation'} of sensor {self.id}",
         )
@@ -185,6 +193,7 @@ class Sensor(EdrModel, edr.Sensor):
         when = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
         await self._request_change(event_log_flush_time=format_datetime(when, usegmt=True))
 
+    @join
     async def group(self) -> SensorGroup:
         if self.group_id is None:
             raise errors.InvalidObjectError(f"sensor {self.id} has no group_id")
