@@ -37,8 +37,14 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
+    """mypy --strict on cbasync, on code a user writes against it (tests/typing), and on the
+    README's snippets: a public method that loses its type fails here."""
     session.install(".", *_group("typecheck"))
     session.run("mypy")
+    session.run("mypy", "--strict", "tests/typing")
+    snippets = session.create_tmp() + "/readme"
+    session.run("python", "tests/typing/readme_snippets.py", snippets)
+    session.run("mypy", "--strict", snippets)
 
 
 @nox.session

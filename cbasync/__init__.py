@@ -26,7 +26,7 @@ from cbasync.errors import (
 )
 
 if TYPE_CHECKING:
-    from cbasync._transport import Timeout, Upload
+    from cbasync._transport import Response, Timeout, Upload
     from cbasync.cloud import CBCloudAPI
     from cbasync.protection import CbProtectionAPI
     from cbasync.response import CbResponseAPI
@@ -47,6 +47,7 @@ __all__ = [
     "ObjectNotFoundError",
     "QuerySyntaxError",
     "RateLimitError",
+    "Response",
     "Secret",
     "ServerError",
     "SessionLimitError",
@@ -64,6 +65,7 @@ _LAZY = {
     "CBCloudAPI": "cbasync.cloud",
     "CbProtectionAPI": "cbasync.protection",
     "CbResponseAPI": "cbasync.response",
+    "Response": "cbasync._transport",
     "Timeout": "cbasync._transport",
     "Upload": "cbasync._transport",
 }

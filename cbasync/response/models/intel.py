@@ -226,5 +226,5 @@ class BannedHash(EdrModel, edr.BannedHash):
         }
 
     @join
-    async def binary(self) -> Any:
+    async def binary(self) -> Binary:
         return await self.api.get(Binary, self.md5hash.upper(), cached=True)

@@ -1,0 +1,130 @@
+"""Code a user writes against cbasync, checked with ``mypy --strict`` in CI (nox -s typecheck).
+
+It uses every product query method and join with no ``cast`` and no ``type: ignore``: if a query
+method or a join loses its type, mypy fails here. It is never run; the end-to-end tests run the
+same calls against the emulator.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from cbasync import CbResponseAPI
+from cbasync.response import (
+    Alert,
+    AlertQuery,
+    BannedHash,
+    Binary,
+    Feed,
+    IngressFilter,
+    ListQuery,
+    Process,
+    ProcessEvents,
+    ProcessQuery,
+    Sensor,
+    SensorGroup,
+    SensorQuery,
+    Site,
+    SolrQuery,
+    StoragePartition,
+    Team,
+    ThreatReport,
+    ThreatReportQuery,
+    ThrottleRule,
+    User,
+    Watchlist,
+)
+from cbasync.response.query import FacetValue
+
+
+async def edr_processes(api: CbResponseAPI) -> None:
+    since = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+    query: ProcessQuery[Process] = (
+        api.select(Process)
+        .where("process_name:net.exe")
+        .and_(r"cmdline:\\test\blah")
+        .sort("start desc")
+        .group_by("id")
+        .min_last_update(since)
+        .max_last_update(since)
+        .min_last_server_update(since)
+        .max_last_server_update(since)
+        .use_comprehensive_search()
+        .batch_size(500)
+        .concurrency(4)
+    )
+    count: int = await query.count()
+    first: Process | None = await query.first()
+    only: Process = await query[:1].one()
+    everything: list[Process] = await query[10:20].all()
+    facets: dict[str, list[FacetValue]] = await query.facets("process_name", "hostname")
+    name: str | None = facets["process_name"][0].name
+    link: str = query.webui_link
+    watchlist: Watchlist = await query.create_watchlist("net use", description="mounts")
+    async for proc in query:
+        hostname: str | None = proc.hostname
+        sensor: Sensor = await proc.sensor()
+        group: SensorGroup = await sensor.group()
+        binary: Binary = await proc.binary()
+        parent: Process | None = await proc.parent()
+        events: ProcessEvents = await proc.events()
+        async for child in proc.children():
+            child_name: str | None = child.process_name
+        async for ancestor in proc.walk_parents(max_depth=5):
+            depth: int = ancestor.depth
+        print(hostname, group.name, binary.is_signed, parent, events.modloads, child_name, depth)
+    print(count, first, only, everything, name, link, watchlist.query)
+
+
+async def edr_objects(api: CbResponseAPI) -> None:
+    sensors: SensorQuery[Sensor] = api.select(Sensor).where("hostname:HOST")
+    sensor = await sensors.first()
+    if sensor is not None:
+        await sensor.isolate(max_wait=60)
+        await sensor.unisolate(max_wait=60)
+        group_sensors: SensorQuery[Sensor] = (await sensor.group()).sensors()
+        print(await group_sensors.count())
+    alerts: AlertQuery[Alert] = api.select(Alert).where("status:Unresolved")
+    changed: int = await alerts.change_status("Resolved")
+    assigned: int = await alerts.assign_to("analyst")
+    ignored: int = await alerts.set_ignored()
+    alert = await alerts.first()
+    if alert is not None:
+        proc: Process = await alert.process()
+        alert_binary: Binary = await alert.binary()
+        alert_sensor: Sensor = await alert.sensor()
+        print(proc.id, alert_binary.md5, alert_sensor.id)
+    binaries: SolrQuery[Binary] = api.select(Binary).where("digsig_result:Signed")
+    watchlists: ListQuery[Watchlist] = api.select(Watchlist).where("name:SOC*")
+    async for watchlist in watchlists:
+        search: ProcessQuery[Process] | SolrQuery[Binary] = watchlist.search()
+        print(await search.count())
+    feed = await api.select(Feed).where("name:SOC").one()
+    reports: ThreatReportQuery[ThreatReport] = feed.reports().where("title:FUZZYWOMBAT")
+    print(await reports.set_ignored())
+    report = await reports.first()
+    if report is not None:
+        report_feed: Feed = await report.feed()
+        print(report_feed.name)
+    banned = await api.select(BannedHash).first()
+    if banned is not None:
+        print((await banned.binary()).md5)
+    lists = (
+        api.select(User),
+        api.select(Team),
+        api.select(Site),
+        api.select(ThrottleRule),
+        api.select(StoragePartition),
+        api.select(IngressFilter),
+    )
+    for each in lists:
+        print(await each.count())
+    print(changed, assigned, ignored, await binaries.count())
+
+
+async def raw_requests(api: CbResponseAPI) -> None:
+    info = await api.get_object("/api/info")
+    response = await api.request("GET", "/api/v1/sensor/{id}", path_params={"id": 1})
+    status: int = response.status
+    print(info, status)
+
