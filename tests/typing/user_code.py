@@ -127,4 +127,3 @@ async def raw_requests(api: CbResponseAPI) -> None:
     response = await api.request("GET", "/api/v1/sensor/{id}", path_params={"id": 1})
     status: int = response.status
     print(info, status)
-
