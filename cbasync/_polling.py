@@ -76,13 +76,13 @@ async def wait_until(
     while True:
         polls += 1
         remaining = deadline - anyio.current_time()
-        outcome: list[T] = []  # empty when the limit cancelled the fetch
-        if remaining > 0:
-            with anyio.move_on_after(remaining):
-                outcome.append(await fetch())
-        if not outcome:
+        if remaining <= 0:
             raise _timed_out(what, max_wait, polls, last)
-        result = last = outcome[0]
+        with anyio.move_on_after(remaining) as scope:
+            result = await fetch()
+        if scope.cancelled_caught:
+            raise _timed_out(what, max_wait, polls, last)
+        last = result
         if success(result):
             return result
         if failure is not None and (error := failure(result)) is not None:

@@ -184,17 +184,18 @@ class Query(abc.ABC, Generic[M]):
 
     def __aiter__(self) -> StepIterator[M]:
         """Every result, page by page; breaking out early is safe (nothing stays open)."""
-        inner: list[StepIterator[M]] = []
+        inner: StepIterator[M] | None = None
 
         async def step() -> list[M] | None:
-            if not inner:
-                inner.append((await self._paginator()).__aiter__())
+            nonlocal inner
+            if inner is None:
+                inner = (await self._paginator()).__aiter__()
             try:
-                first = await inner[0].__anext__()
+                first = await inner.__anext__()
             except StopAsyncIteration:
                 return None
             # Hand over what the inner iterator has buffered along with the first item.
-            return [first, *inner[0].drain()]
+            return [first, *inner.drain()]
 
         return StepIterator(step)
 

@@ -197,10 +197,13 @@ class Process(EdrModel, edr.Process):
         """The child processes the summary lists (all of them: the cap is raised to the
         process's ``childproc_count``)."""
 
+        done = False
+
         async def step() -> list[Process] | None:
+            nonlocal done
             if done:
                 return None
-            done.append(True)
+            done = True
             summary = await self._ensure_summary()
             return [
                 Process._from_server(
@@ -209,7 +212,6 @@ class Process(EdrModel, edr.Process):
                 for child in summary.children or []
             ]
 
-        done: list[bool] = []
         return StepIterator(step)
 
     async def siblings(self) -> list[Process]:
@@ -224,18 +226,20 @@ class Process(EdrModel, edr.Process):
     def walk_parents(self, *, max_depth: int | None = None) -> StepIterator[Process]:
         """Ancestors, nearest first (``depth`` 1, 2, ...); stops at the root or a loop."""
         seen = {self.id}
-        current: list[Process] = [self]
+        current: Process = self
+        depth = 0
 
         async def step() -> list[Process] | None:
-            depth = current[-1].depth + 1 if len(current) > 1 else 1
-            if max_depth is not None and depth > max_depth:
+            nonlocal current, depth
+            if max_depth is not None and depth >= max_depth:
                 return None
-            parent = await current[-1].parent()
+            parent = await current.parent()
             if parent is None or parent.id in seen:
                 return None
             seen.add(parent.id)
+            depth += 1
             parent._state.extra["depth"] = depth
-            current.append(parent)
+            current = parent
             return [parent]
 
         return StepIterator(step)
