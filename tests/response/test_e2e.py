@@ -34,6 +34,7 @@ from cbasync.response import (
     Watchlist,
 )
 from cbasync.testing import EmulatorConfig, create_app
+from tests.clients import emulator_client
 
 pytestmark = pytest.mark.anyio
 
@@ -49,9 +50,7 @@ def app() -> Any:
 
 @pytest.fixture
 async def api(app: Any) -> AsyncIterator[CbResponseAPI]:
-    async with CbResponseAPI(
-        url=BASE, token=app.config.token, transport=httpx.ASGITransport(app=app), environ={}
-    ) as client:
+    async with emulator_client(app, CbResponseAPI) as client:
         yield client
 
 

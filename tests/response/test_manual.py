@@ -28,6 +28,7 @@ from cbasync.response import (
     Watchlist,
 )
 from cbasync.testing import EmulatorConfig, create_app
+from tests.clients import emulator_client
 
 pytestmark = pytest.mark.anyio
 
@@ -45,9 +46,7 @@ def app() -> Any:
 
 @pytest.fixture
 async def cb(app: Any) -> AsyncIterator[CbResponseAPI]:
-    async with CbResponseAPI(
-        url=BASE, token=app.config.token, transport=httpx.ASGITransport(app=app), environ={}
-    ) as api:
+    async with emulator_client(app, CbResponseAPI) as api:
         yield api
 
 
