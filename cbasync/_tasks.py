@@ -1,4 +1,5 @@
-"""Running a few awaitables concurrently and getting plain errors back.
+"""Running a few awaitables concurrently and getting plain errors back; cleanup that survives
+cancellation.
 
 anyio task groups wrap failures in exception groups; a caller iterating a query or fanning out
 requests expects the ``ApiError`` itself. :func:`gather` runs callables concurrently, returns
@@ -8,8 +9,10 @@ their results in order, and when any fails cancels the rest and raises the first
 
 from __future__ import annotations
 
+import logging
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import TypeVar
 
 import anyio
@@ -17,7 +20,14 @@ import anyio
 if sys.version_info < (3, 11):  # pragma: no cover - exercised on Python 3.10 only
     from exceptiongroup import BaseExceptionGroup
 
-__all__ = ["first_error", "gather"]
+__all__ = ["CLEANUP_TIMEOUT", "first_error", "gather", "shielded_cleanup"]
+
+logger = logging.getLogger("cbasync")
+
+#: Seconds a cleanup (closing a connection pool, a Live Response session, a search job) may take
+#: before it is abandoned: long enough for one request round trip on a slow link, short enough
+#: that a dead server cannot hold a cancelled caller.
+CLEANUP_TIMEOUT = 10.0
 
 T = TypeVar("T")
 
@@ -55,3 +65,21 @@ async def gather(
     except BaseExceptionGroup as group:
         raise first_error(group) from None
     return results  # type: ignore[return-value]
+
+
+@asynccontextmanager
+async def shielded_cleanup(what: str, *, limit: float = CLEANUP_TIMEOUT) -> AsyncIterator[None]:
+    """The one way cbasync cleans up: shielded from cancellation (a cancelled caller still
+    closes its session or stops its job) and bounded in time (a dead server cannot hold it).
+
+    Cleanup is best effort and often runs while another exception is on its way out, so a
+    failure inside is logged at WARNING with ``what`` and not raised: it must not replace the
+    error or the cancellation the caller is handling.
+    """
+    with anyio.move_on_after(limit, shield=True) as scope:
+        try:
+            yield
+        except Exception as exc:  # logged, not raised: see the docstring
+            logger.warning("%s failed: %s", what, exc)
+    if scope.cancelled_caught:
+        logger.warning("%s did not finish within %gs and was abandoned", what, limit)

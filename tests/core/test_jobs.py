@@ -1,0 +1,235 @@
+"""The search-job mechanism below the wire: a fake server backend, real (short) time.
+
+What is proven here holds for every kind of job, because every kind goes through SearchJob:
+one submit under concurrent first use, the deadline, cancellation that stops polling and the
+server job, the job pool, "no data" ending the wait, and pages without duplicates or gaps.
+"""
+
+from __future__ import annotations
+
+import math
+
+import anyio
+import pytest
+
+from cbasync import errors
+from cbasync._jobs import JobProgress, SearchJob
+from cbasync._pagination import Page
+from cbasync._polling import Backoff
+
+pytestmark = pytest.mark.anyio
+
+FAST = Backoff(initial=0.005, maximum=0.02, factor=1.5, jitter=0.1)
+
+
+class FakeServer:
+    """Jobs that take ``duration`` seconds and find ``rows`` results (``available`` fetchable)."""
+
+    def __init__(
+        self,
+        *,
+        duration: float = 0.05,
+        rows: int = 250,
+        available: int | None = None,
+        message: str | None = None,
+        contacted: int = 4,
+        failure: str | None = None,
+    ) -> None:
+        self.duration = duration
+        self.rows = rows
+        self.available = rows if available is None else available
+        self.message = message
+        self.contacted = contacted
+        self.failure = failure
+        self.submits = 0
+        self.polls = 0
+        self.stopped: list[str] = []
+        self.started: dict[str, float] = {}
+        self.running = 0
+        self.most_running = 0
+        self.pages: list[tuple[int, int]] = []
+
+    def backend(self) -> Backend:
+        return Backend(self)
+
+    def done(self, job_id: str) -> bool:
+        return anyio.current_time() - self.started[job_id] >= self.duration
+
+
+class Backend:
+    what = "fake search"
+
+    def __init__(self, server: FakeServer) -> None:
+        self.server = server
+
+    async def submit(self) -> str:
+        server = self.server
+        server.submits += 1
+        await anyio.sleep(0.001)  # the POST takes a moment: concurrent first uses overlap it
+        job_id = f"job-{server.submits}"
+        server.started[job_id] = anyio.current_time()
+        server.running += 1
+        server.most_running = max(server.most_running, server.running)
+        return job_id
+
+    async def progress(self, job_id: str) -> JobProgress:
+        server = self.server
+        server.polls += 1
+        if job_id in server.stopped:
+            raise errors.ObjectNotFoundError("stopped")
+        if server.message is not None:
+            return JobProgress(contacted=0, completed=0, message=server.message)
+        if server.failure is not None:
+            return JobProgress(contacted=1, completed=0, failure=server.failure)
+        done = server.done(job_id)
+        if done and job_id in server.started:
+            server.running -= 1
+            server.started[job_id] = -math.inf  # count it once
+        completed = server.contacted if done else server.contacted // 2
+        return JobProgress(
+            contacted=server.contacted,
+            completed=completed,
+            num_found=server.rows,
+            num_available=server.available,
+        )
+
+    async def page(self, job_id: str, start: int, rows: int) -> Page[int]:
+        server = self.server
+        server.pages.append((start, rows))
+        end = min(start + rows, server.available)
+        return Page(list(range(start, end)), server.available, start)
+
+    async def stop(self, job_id: str) -> None:
+        self.server.stopped.append(job_id)
+        self.server.running -= 1
+
+
+async def test_concurrent_first_use_submits_once() -> None:
+    server = FakeServer()
+    job = SearchJob(server.backend(), backoff=FAST)
+    results: list[JobProgress] = []
+
+    async def use() -> None:
+        results.append(await job.wait())
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(20):
+            tg.start_soon(use)
+    assert server.submits == 1
+    assert len(results) == 20
+    assert all(progress.done for progress in results)
+    assert job.job_id == "job-1"
+    polls = server.polls
+    assert (await job.wait()).num_found == 250  # finished: no further poll
+    assert server.polls == polls
+
+
+async def test_results_page_every_row_once_against_num_available() -> None:
+    server = FakeServer(rows=12_000, available=1_000)
+    job = SearchJob(server.backend(), backoff=FAST)
+    rows = [row async for row in job.results(page_size=100)]
+    assert rows == list(range(1_000))
+    assert server.submits == 1
+    assert job.progress is not None
+    assert job.progress.num_found == 12_000  # more matched than can be fetched: reported
+    assert sorted(start for start, _ in server.pages) == list(range(0, 1_000, 100))
+    # Slicing reads the same job again: no new submit.
+    assert [row async for row in job.results(page_size=7, start=990, stop=995)] == list(
+        range(990, 995)
+    )
+    assert server.submits == 1
+
+
+async def test_the_deadline_raises_with_the_last_progress_and_stops_the_job() -> None:
+    server = FakeServer(duration=10.0)
+    job = SearchJob(server.backend(), backoff=FAST, max_wait=0.1)
+    with pytest.raises(errors.TimeoutError) as info:
+        await job.wait()
+    last = info.value.last_response
+    assert isinstance(last, JobProgress)
+    assert last.contacted == 4
+    assert last.completed == 2
+    assert "fake search job-1" in str(info.value)
+    assert server.stopped == ["job-1"]
+    assert job.job_id is None  # forgotten: the next use submits again
+
+
+async def test_cancelling_the_only_waiter_stops_polling_and_the_job() -> None:
+    server = FakeServer(duration=10.0)
+    job = SearchJob(server.backend(), backoff=FAST)
+    with anyio.move_on_after(0.1):
+        await job.wait()
+    assert server.stopped == ["job-1"]
+    polls = server.polls
+    await anyio.sleep(0.1)
+    assert server.polls == polls  # nothing polls any more
+    assert server.running == 0
+
+
+async def test_a_cancelled_waiter_leaves_the_job_to_the_others() -> None:
+    server = FakeServer(duration=0.2)
+    job = SearchJob(server.backend(), backoff=FAST)
+    finished: list[JobProgress] = []
+
+    async def patient() -> None:
+        finished.append(await job.wait())
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(patient)
+        with anyio.move_on_after(0.05):
+            await job.wait()
+    assert server.stopped == []
+    assert server.submits == 1
+    assert finished[0].done
+
+
+async def test_the_job_pool_bounds_jobs_running_on_the_server() -> None:
+    server = FakeServer(duration=0.05, rows=10)
+    pool = anyio.CapacityLimiter(3)
+    jobs = [SearchJob(server.backend(), pool=pool, backoff=FAST) for _ in range(12)]
+
+    async def run(job: SearchJob[int]) -> None:
+        await job.wait()
+
+    async with anyio.create_task_group() as tg:
+        for job in jobs:
+            tg.start_soon(run, job)
+    assert server.submits == 12
+    assert server.most_running == 3
+    # Finished jobs hold no slot, although nobody has read their rows yet.
+    assert pool.borrowed_tokens == 0
+
+
+async def test_no_data_ends_the_wait_with_no_rows() -> None:
+    server = FakeServer(
+        message="No data available, verify your endpoint communications or try again later"
+    )
+    job = SearchJob(server.backend(), backoff=FAST)
+    progress = await job.wait()
+    assert progress.no_data
+    assert server.polls == 1
+    assert [row async for row in job.results(page_size=100)] == []
+    assert server.pages == []
+
+
+async def test_a_failed_job_raises_a_server_error() -> None:
+    server = FakeServer(failure="search backend unavailable")
+    pool = anyio.CapacityLimiter(1)
+    job = SearchJob(server.backend(), pool=pool, backoff=FAST)
+    with pytest.raises(errors.ServerError, match="failed: search backend unavailable"):
+        await job.wait()
+    assert pool.borrowed_tokens == 0
+    assert server.stopped == ["job-1"]
+
+
+async def test_a_refused_submit_releases_its_slot() -> None:
+    class Refusing(Backend):
+        async def submit(self) -> str:
+            raise errors.QuerySyntaxError("bad query", status=400)
+
+    pool = anyio.CapacityLimiter(1)
+    job = SearchJob(Refusing(FakeServer()), pool=pool, backoff=FAST)
+    for _ in range(2):
+        with pytest.raises(errors.QuerySyntaxError):
+            await job.wait()
+    assert pool.borrowed_tokens == 0
