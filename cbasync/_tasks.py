@@ -2,25 +2,38 @@
 cancellation.
 
 anyio task groups wrap failures in exception groups; a caller iterating a query or fanning out
-requests expects the ``ApiError`` itself. :func:`gather` runs callables concurrently, returns
-their results in order, and when any fails cancels the rest and raises the first real failure
-(the group stays attached as ``__context__`` for debugging).
+requests expects the ``ApiError`` itself.
+
+- :func:`gather` is for a window of requests that succeed or fail together (the pages of a
+  search): it runs callables concurrently, returns their results in order, and when any fails
+  cancels the rest and raises the first real failure (the group stays attached as
+  ``__context__`` for debugging).
+- :func:`settled` is for fleets, where one failure must never stop the others (a Live Response
+  job on 300 devices, an action per device): each call's :class:`Outcome` — value or exception,
+  with its timings — is handed over as soon as it settles, through a memory object stream read
+  inside ``async with`` (so nothing ever yields from inside a task group), with an optional
+  per-call deadline and a bound on calls in flight.
+- :func:`shielded_cleanup` is the one way cleanup runs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream
+
+from cbasync import errors
 
 if sys.version_info < (3, 11):  # pragma: no cover - exercised on Python 3.10 only
     from exceptiongroup import BaseExceptionGroup
 
-__all__ = ["CLEANUP_TIMEOUT", "first_error", "gather", "shielded_cleanup"]
+__all__ = ["CLEANUP_TIMEOUT", "Outcome", "first_error", "gather", "settled", "shielded_cleanup"]
 
 logger = logging.getLogger("cbasync")
 
@@ -30,6 +43,7 @@ logger = logging.getLogger("cbasync")
 CLEANUP_TIMEOUT = 10.0
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 
 def first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
@@ -83,3 +97,93 @@ async def shielded_cleanup(what: str, *, limit: float = CLEANUP_TIMEOUT) -> Asyn
             logger.warning("%s failed: %s", what, exc)
     if scope.cancelled_caught:
         logger.warning("%s did not finish within %gs and was abandoned", what, limit)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Outcome(Generic[K, T]):
+    """How one call of a fan-out settled: ``value`` on success, else ``error``."""
+
+    key: K
+    value: T | None = None
+    error: Exception | None = None
+    #: ``anyio.current_time()`` when the call started (after waiting for its turn) and ended.
+    started: float = 0.0
+    finished: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def elapsed(self) -> float:
+        return self.finished - self.started
+
+    def unwrap(self) -> T:
+        """The value, or raise the error."""
+        if self.error is not None:
+            raise self.error
+        return self.value  # type: ignore[return-value]
+
+
+@asynccontextmanager
+async def settled(
+    calls: Iterable[tuple[K, Callable[[], Awaitable[T]]]],
+    *,
+    limit: int | None = None,
+    deadline: float | None = None,
+) -> AsyncIterator[MemoryObjectReceiveStream[Outcome[K, T]]]:
+    """Run keyed calls concurrently and receive each :class:`Outcome` as it settles::
+
+        async with settled((d, functools.partial(collect, d)) for d in devices) as outcomes:
+            async for outcome in outcomes:
+                print(outcome.key, outcome.value if outcome.ok else outcome.error)
+
+    At most ``limit`` calls run at once (the iterable is consumed as room frees, so a fleet of
+    100,000 devices never means 100,000 tasks); each call gets ``deadline`` seconds, after which
+    its outcome is a :class:`cbasync.errors.TimeoutError`. An exception from a call becomes its
+    outcome and never stops the others; cancellation and ``BaseException`` propagate. Leaving
+    the ``async with`` early (a ``break``, an error, a cancellation) cancels the calls still
+    running and waits for their cleanup before it returns.
+    """
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be >= 1, not {limit!r}")
+    if deadline is not None and not deadline > 0:
+        raise ValueError(f"deadline must be a positive number of seconds, not {deadline!r}")
+    send, receive = anyio.create_memory_object_stream[Outcome[K, T]]()
+    room = anyio.CapacityLimiter(limit) if limit is not None else None
+
+    async def run(key: K, call: Callable[[], Awaitable[T]], token: object) -> None:
+        started = anyio.current_time()
+        value: T | None = None
+        error: Exception | None = None
+        try:
+            with anyio.move_on_after(deadline) as scope:
+                value = await call()
+            if scope.cancelled_caught:
+                error = errors.TimeoutError(f"{key!r} did not finish within {deadline:g}s")
+        except Exception as exc:
+            error = exc
+        finally:
+            if room is not None:
+                room.release_on_behalf_of(token)
+        await send.send(Outcome(key, value, error, started, anyio.current_time()))
+
+    async def feed() -> None:
+        async with send, anyio.create_task_group() as calls_group:
+            for key, call in calls:
+                token = object()
+                if room is not None:
+                    await room.acquire_on_behalf_of(token)
+                calls_group.start_soon(run, key, call, token)
+
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(feed)
+            try:
+                yield receive
+            finally:
+                group.cancel_scope.cancel()
+                await receive.aclose()
+    except BaseExceptionGroup as raised:
+        # Only the body of the `async with` can raise here (calls' errors are outcomes).
+        raise first_error(raised) from None
