@@ -253,18 +253,12 @@ class ProcessSummary(Process):
     """
 
 
-class ProcessSummaryResponse(CbModel):
+class EmptyObject(RootModel[dict[str, Any]]):
     """
-    GET /api/v1/process/{id}/{segment}.
+    {}: what the server sends in place of an object it has no record of.
     """
 
-    process: ProcessSummary | None = None
-    parent: ProcessSummary | None = None
-    siblings: list[ProcessSummary] | None = None
-    """
-    The first 15 siblings.
-    """
-    children: list[ProcessSummary] | None = None
+    root: Annotated[dict[str, Any], Field(max_length=0)]
 
 
 class ProcessSegment(CbModel):
@@ -1785,6 +1779,20 @@ class FacetTerm(CbModel):
 
     field: str | None = None
     values: list[FacetTermValue] | None = None
+
+
+class ProcessSummaryResponse(CbModel):
+    """
+    GET /api/v1/process/{id}/{segment}.
+    """
+
+    process: ProcessSummary | None = None
+    parent: ProcessSummary | EmptyObject | None = None
+    siblings: list[ProcessSummary] | None = None
+    """
+    The first 15 siblings.
+    """
+    children: list[ProcessSummary] | None = None
 
 
 class BulkFacets(CbModel):
