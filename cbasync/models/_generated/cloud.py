@@ -177,6 +177,14 @@ class SearchJobRequest(CbModel):
     time_range: TimeRange | None = None
 
 
+class EmptyObject(RootModel[dict[str, Any]]):
+    """
+    {}: what the server sends in place of an object it has no record of.
+    """
+
+    root: Annotated[dict[str, Any], Field(max_length=0)]
+
+
 class SearchJobStatus(CbModel):
     """
     Legacy job status (v1).
@@ -184,7 +192,12 @@ class SearchJobStatus(CbModel):
 
     contacted: int | None = None
     completed: int | None = None
-    query: str | None = None
+    query: dict[str, Any] | None = None
+    """
+    The search the job runs, as the backend's parameters (q, fl, fq, rows, start, cb.*).
+    """
+    search_initiated_time: int | None = None
+    connector_id: str | None = None
 
 
 class SearchJobIds(CbModel):
@@ -935,7 +948,7 @@ class Process(CbModel):
     device_internal_ip: str | None = None
     device_external_ip: str | None = None
     org_id: str | None = None
-    event_type: list[str] | None = None
+    event_type: list[str] | str | None = None
     alert_id: list[str] | None = None
     watchlist_hit: list[str] | None = None
     childproc_count: int | None = None
@@ -987,7 +1000,7 @@ class ProcessSummary(CbModel):
     """
 
     process: Process | None = None
-    parent: Process | None = None
+    parent: Process | EmptyObject | None = None
     siblings: list[Process] | None = None
     children: list[Process] | None = None
 
@@ -1010,7 +1023,7 @@ class ProcessSummaryJobResults(CbModel):
     "" success, "NOT_FOUND" unknown GUID.
     """
     summary: ProcessSummary | None = None
-    tree: ProcessTreeNode | None = None
+    tree: ProcessTreeNode | EmptyObject | None = None
     contacted: int | None = None
     completed: int | None = None
 
@@ -1023,7 +1036,7 @@ class ProcessTreeLegacyResponse(CbModel):
 class ProcessSummaryLegacyResponse(CbModel):
     incomplete_results: bool | None = None
     process: Process | None = None
-    parent: Process | None = None
+    parent: Process | EmptyObject | None = None
     siblings: list[Process] | None = None
     children: list[Process] | None = None
 
