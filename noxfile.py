@@ -156,7 +156,11 @@ CODEGEN_OPTIONS = (
     "--use-standard-collections",
     "--use-union-operator",
     "--remove-special-field-name-prefix",
-    "--keep-model-order",
+    # No --keep-model-order: it sorts classes by name and, under `from __future__ import
+    # annotations`, ignores field types when it reorders, so a class could name one defined
+    # further down and stay incomplete (`__pydantic_complete__` false) until first use, and a
+    # subclass in another module could not be built. The default order puts every class after
+    # the classes it uses and emits `model_rebuild()` for the recursive ones.
     "--disable-timestamp",
     "--formatters=builtin",
 )

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 import difflib
-import sys
 import typing
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
@@ -172,19 +171,6 @@ class Model(CbModel):
             state = _State()
             object.__setattr__(self, "_st", state)
         return state
-
-    @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        super().__pydantic_init_subclass__(**kwargs)
-        if not cls.__pydantic_complete__:
-            # A generated base may refer to models defined later in its module; resolve those
-            # names in the modules of every base, not just the subclass's own.
-            namespace: dict[str, Any] = {}
-            for base in reversed(cls.__mro__):
-                module = sys.modules.get(base.__module__)
-                if module is not None:
-                    namespace.update(vars(module))
-            cls.model_rebuild(_types_namespace=namespace)
 
     # -- construction ---------------------------------------------------------------------
 

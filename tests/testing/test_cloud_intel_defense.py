@@ -132,9 +132,8 @@ async def test_watchlists_reports_ignore_and_severity() -> None:
             {"report_id": combined, "severity": 3}
         ]
         assert (await http.delete(f"{WL}/watchlists/{created['id']}")).status_code == 204
-        assert len((await http.get("/threathunter/watchlistmgr/v2/watchlist")).json()) == len(
-            seeded
-        )
+        legacy = (await http.get("/threathunter/watchlistmgr/v2/watchlist")).json()["results"]
+        assert len(legacy) == len(seeded)
 
 
 async def test_defense_v3_devices_events_and_paging() -> None:

@@ -19,7 +19,6 @@
 #         --use-standard-collections \
 #         --use-union-operator \
 #         --remove-special-field-name-prefix \
-#         --keep-model-order \
 #         --disable-timestamp \
 #         --formatters=builtin
 
@@ -32,54 +31,28 @@ from cbasync.models._base import CbModel
 from pydantic import RootModel
 
 
-class AppTemplate(CbModel):
-    id: int | None = None
-    name: str | None = None
+class CountResponse(CbModel):
+    """
+    Answer of a search with limit=-1, {"count": N}.
+    """
+
+    count: int
 
 
-class AppTemplateList(RootModel[list[AppTemplate]]):
-    root: list[AppTemplate]
+class GroupedCount(CbModel):
+    """
+    One group of a search with group=<field>.
+    """
+
+    value: Any | None = None
+    """
+    The group's field value.
+    """
+    count: int | None = None
 
 
-class ApprovalRequest(CbModel):
-    id: int | None = None
-    fileCatalogId: int | None = None
-    computerId: int | None = None
-    computerName: str | None = None
-    fileName: str | None = None
-    pathName: str | None = None
-    dateCreated: datetime | None = None
-    dateModified: datetime | None = None
-    status: int | None = None
-    resolution: int | None = None
-    requestorEmail: str | None = None
-    justification: str | None = None
-    resolutionComments: str | None = None
-
-
-class ApprovalRequestList(RootModel[list[ApprovalRequest]]):
-    root: list[ApprovalRequest]
-
-
-class Certificate(CbModel):
-    id: int | None = None
-    parentCertificateId: int | None = None
-    publisherId: int | None = None
-    thumbprint: str | None = None
-    thumbprintAlgorithm: str | None = None
-    subjectName: str | None = None
-    serialNumber: str | None = None
-    validFrom: datetime | None = None
-    validTo: datetime | None = None
-    description: str | None = None
-    dateCreated: datetime | None = None
-    dateModified: datetime | None = None
-    certificateGlobalState: int | None = None
-    certificateEffectiveState: int | None = None
-
-
-class CertificateList(RootModel[list[Certificate]]):
-    root: list[Certificate]
+class GroupedCountList(RootModel[list[GroupedCount]]):
+    root: list[GroupedCount]
 
 
 class Computer(CbModel):
@@ -154,6 +127,219 @@ class ComputerList(RootModel[list[Computer]]):
     root: list[Computer]
 
 
+class FileInstance(CbModel):
+    """
+    A file on a computer (join computerId -> Computer).
+    """
+
+    id: int | None = None
+    computerId: int | None = None
+    fileCatalogId: int | None = None
+    fileInstanceGroupId: int | None = None
+    policyId: int | None = None
+    fileName: str | None = None
+    pathName: str | None = None
+    dateCreated: datetime | None = None
+    executed: bool | None = None
+    localState: int | None = None
+    """
+    1 unapproved, 2 approved, 3 banned.
+    """
+    detailedLocalState: int | None = None
+    detachedPublisherId: int | None = None
+    detachedCertificateId: int | None = None
+    topLevel: bool | None = None
+
+
+class FileInstanceList(RootModel[list[FileInstance]]):
+    root: list[FileInstance]
+
+
+class FileInstanceDeleted(FileInstance):
+    """
+    A deleted file instance.
+    """
+
+
+class FileInstanceDeletedList(RootModel[list[FileInstanceDeleted]]):
+    root: list[FileInstanceDeleted]
+
+
+class FileInstanceGroup(CbModel):
+    """
+    A group of file instances (an installation).
+    """
+
+    id: int | None = None
+    computerId: int | None = None
+    fileCatalogId: int | None = None
+    policyId: int | None = None
+    dateCreated: datetime | None = None
+    userName: str | None = None
+    groupType: int | None = None
+
+
+class FileInstanceGroupList(RootModel[list[FileInstanceGroup]]):
+    root: list[FileInstanceGroup]
+
+
+class FileCatalog(CbModel):
+    """
+    Global metadata of a file seen anywhere.
+    """
+
+    id: int | None = None
+    fileName: str | None = None
+    pathName: str | None = None
+    fileExtension: str | None = None
+    computerId: int | None = None
+    dateCreated: datetime | None = None
+    md5: str | None = None
+    sha1: str | None = None
+    sha256: str | None = None
+    sha256HashType: int | None = None
+    fileType: str | None = None
+    fileSize: int | None = None
+    productName: str | None = None
+    productVersion: str | None = None
+    company: str | None = None
+    publisherId: int | None = None
+    publisherName: str | None = None
+    publisherState: int | None = None
+    certificateId: int | None = None
+    certificateState: int | None = None
+    fileState: int | None = None
+    """
+    1 unapproved, 2 approved, 3 banned.
+    """
+    effectiveState: str | None = None
+    threat: int | None = None
+    trust: int | None = None
+    prevalent: bool | None = None
+    reputationAvailable: bool | None = None
+    approvedByReputation: bool | None = None
+
+
+class FileCatalogList(RootModel[list[FileCatalog]]):
+    root: list[FileCatalog]
+
+
+class FileRule(CbModel):
+    """
+    An approval or ban of a hash, globally or for policies.
+    """
+
+    id: int | None = None
+    fileCatalogId: int | None = None
+    name: str | None = None
+    description: str | None = None
+    fileState: int | None = None
+    """
+    1 unapproved, 2 approved, 3 banned.
+    """
+    hash: str | None = None
+    fileName: str | None = None
+    policyIds: str | None = None
+    """
+    Comma-separated policy ids; empty or 0 for global rules.
+    """
+    reportOnly: bool | None = None
+    reputationApprovalsEnabled: bool | None = None
+    forceInstaller: bool | None = None
+    forceNotInstaller: bool | None = None
+    platformFlags: int | None = None
+    sourceType: int | None = None
+    sourceId: int | None = None
+    dateCreated: datetime | None = None
+    createdBy: str | None = None
+    createdByUserId: int | None = None
+    dateModified: datetime | None = None
+    modifiedBy: str | None = None
+    modifiedByUserId: int | None = None
+    clVersion: int | None = None
+
+
+class FileRuleList(RootModel[list[FileRule]]):
+    root: list[FileRule]
+
+
+class Policy(CbModel):
+    """
+    A policy.
+    """
+
+    id: int | None = None
+    name: str | None = None
+    description: str | None = None
+    packageName: str | None = None
+    enforcementLevel: int | None = None
+    disconnectedEnforcementLevel: int | None = None
+    helpDeskUrl: str | None = None
+    imageUrl: str | None = None
+    dateCreated: datetime | None = None
+    createdByUserId: int | None = None
+    dateModified: datetime | None = None
+    modifiedByUserId: int | None = None
+    readOnly: bool | None = None
+    hidden: bool | None = None
+    automatic: bool | None = None
+    loadAgentInSafeMode: bool | None = None
+    reputationEnabled: bool | None = None
+    fileTrackingEnabled: bool | None = None
+    customLogo: bool | None = None
+    automaticApprovalsOnTransition: bool | None = None
+    allowAgentUpgrades: bool | None = None
+    totalComputers: int | None = None
+    connectedComputers: int | None = None
+    atEnforcementComputers: int | None = None
+    clVersionMax: int | None = None
+
+
+class PolicyList(RootModel[list[Policy]]):
+    root: list[Policy]
+
+
+class ApprovalRequest(CbModel):
+    id: int | None = None
+    fileCatalogId: int | None = None
+    computerId: int | None = None
+    computerName: str | None = None
+    fileName: str | None = None
+    pathName: str | None = None
+    dateCreated: datetime | None = None
+    dateModified: datetime | None = None
+    status: int | None = None
+    resolution: int | None = None
+    requestorEmail: str | None = None
+    justification: str | None = None
+    resolutionComments: str | None = None
+
+
+class ApprovalRequestList(RootModel[list[ApprovalRequest]]):
+    root: list[ApprovalRequest]
+
+
+class Certificate(CbModel):
+    id: int | None = None
+    parentCertificateId: int | None = None
+    publisherId: int | None = None
+    thumbprint: str | None = None
+    thumbprintAlgorithm: str | None = None
+    subjectName: str | None = None
+    serialNumber: str | None = None
+    validFrom: datetime | None = None
+    validTo: datetime | None = None
+    description: str | None = None
+    dateCreated: datetime | None = None
+    dateModified: datetime | None = None
+    certificateGlobalState: int | None = None
+    certificateEffectiveState: int | None = None
+
+
+class CertificateList(RootModel[list[Certificate]]):
+    root: list[Certificate]
+
+
 class Connector(CbModel):
     id: int | None = None
     name: str | None = None
@@ -167,18 +353,14 @@ class ConnectorList(RootModel[list[Connector]]):
     root: list[Connector]
 
 
-class CountResponse(CbModel):
-    """
-    Answer of a search with limit=-1, {"count": N}.
-    """
-
-    count: int
-
-
 class DriftReport(CbModel):
     id: int | None = None
     name: str | None = None
     dateCreated: datetime | None = None
+
+
+class DriftReportList(RootModel[list[DriftReport]]):
+    root: list[DriftReport]
 
 
 class DriftReportContents(CbModel):
@@ -190,10 +372,6 @@ class DriftReportContents(CbModel):
 
 class DriftReportContentsList(RootModel[list[DriftReportContents]]):
     root: list[DriftReportContents]
-
-
-class DriftReportList(RootModel[list[DriftReport]]):
-    root: list[DriftReport]
 
 
 class Event(CbModel):
@@ -242,142 +420,6 @@ class FileAnalysisList(RootModel[list[FileAnalysis]]):
     root: list[FileAnalysis]
 
 
-class FileCatalog(CbModel):
-    """
-    Global metadata of a file seen anywhere.
-    """
-
-    id: int | None = None
-    fileName: str | None = None
-    pathName: str | None = None
-    fileExtension: str | None = None
-    computerId: int | None = None
-    dateCreated: datetime | None = None
-    md5: str | None = None
-    sha1: str | None = None
-    sha256: str | None = None
-    sha256HashType: int | None = None
-    fileType: str | None = None
-    fileSize: int | None = None
-    productName: str | None = None
-    productVersion: str | None = None
-    company: str | None = None
-    publisherId: int | None = None
-    publisherName: str | None = None
-    publisherState: int | None = None
-    certificateId: int | None = None
-    certificateState: int | None = None
-    fileState: int | None = None
-    """
-    1 unapproved, 2 approved, 3 banned.
-    """
-    effectiveState: str | None = None
-    threat: int | None = None
-    trust: int | None = None
-    prevalent: bool | None = None
-    reputationAvailable: bool | None = None
-    approvedByReputation: bool | None = None
-
-
-class FileCatalogList(RootModel[list[FileCatalog]]):
-    root: list[FileCatalog]
-
-
-class FileInstance(CbModel):
-    """
-    A file on a computer (join computerId -> Computer).
-    """
-
-    id: int | None = None
-    computerId: int | None = None
-    fileCatalogId: int | None = None
-    fileInstanceGroupId: int | None = None
-    policyId: int | None = None
-    fileName: str | None = None
-    pathName: str | None = None
-    dateCreated: datetime | None = None
-    executed: bool | None = None
-    localState: int | None = None
-    """
-    1 unapproved, 2 approved, 3 banned.
-    """
-    detailedLocalState: int | None = None
-    detachedPublisherId: int | None = None
-    detachedCertificateId: int | None = None
-    topLevel: bool | None = None
-
-
-class FileInstanceDeleted(FileInstance):
-    """
-    A deleted file instance.
-    """
-
-
-class FileInstanceDeletedList(RootModel[list[FileInstanceDeleted]]):
-    root: list[FileInstanceDeleted]
-
-
-class FileInstanceGroup(CbModel):
-    """
-    A group of file instances (an installation).
-    """
-
-    id: int | None = None
-    computerId: int | None = None
-    fileCatalogId: int | None = None
-    policyId: int | None = None
-    dateCreated: datetime | None = None
-    userName: str | None = None
-    groupType: int | None = None
-
-
-class FileInstanceGroupList(RootModel[list[FileInstanceGroup]]):
-    root: list[FileInstanceGroup]
-
-
-class FileInstanceList(RootModel[list[FileInstance]]):
-    root: list[FileInstance]
-
-
-class FileRule(CbModel):
-    """
-    An approval or ban of a hash, globally or for policies.
-    """
-
-    id: int | None = None
-    fileCatalogId: int | None = None
-    name: str | None = None
-    description: str | None = None
-    fileState: int | None = None
-    """
-    1 unapproved, 2 approved, 3 banned.
-    """
-    hash: str | None = None
-    fileName: str | None = None
-    policyIds: str | None = None
-    """
-    Comma-separated policy ids; empty or 0 for global rules.
-    """
-    reportOnly: bool | None = None
-    reputationApprovalsEnabled: bool | None = None
-    forceInstaller: bool | None = None
-    forceNotInstaller: bool | None = None
-    platformFlags: int | None = None
-    sourceType: int | None = None
-    sourceId: int | None = None
-    dateCreated: datetime | None = None
-    createdBy: str | None = None
-    createdByUserId: int | None = None
-    dateModified: datetime | None = None
-    modifiedBy: str | None = None
-    modifiedByUserId: int | None = None
-    clVersion: int | None = None
-
-
-class FileRuleList(RootModel[list[FileRule]]):
-    root: list[FileRule]
-
-
 class FileUpload(CbModel):
     id: int | None = None
     computerId: int | None = None
@@ -403,22 +445,6 @@ class GrantedUserPolicyPermission(CbModel):
 
 class GrantedUserPolicyPermissionList(RootModel[list[GrantedUserPolicyPermission]]):
     root: list[GrantedUserPolicyPermission]
-
-
-class GroupedCount(CbModel):
-    """
-    One group of a search with group=<field>.
-    """
-
-    value: Any | None = None
-    """
-    The group's field value.
-    """
-    count: int | None = None
-
-
-class GroupedCountList(RootModel[list[GroupedCount]]):
-    root: list[GroupedCount]
 
 
 class InternalEvent(CbModel):
@@ -485,42 +511,6 @@ class PendingAnalysisList(RootModel[list[PendingAnalysis]]):
     root: list[PendingAnalysis]
 
 
-class Policy(CbModel):
-    """
-    A policy.
-    """
-
-    id: int | None = None
-    name: str | None = None
-    description: str | None = None
-    packageName: str | None = None
-    enforcementLevel: int | None = None
-    disconnectedEnforcementLevel: int | None = None
-    helpDeskUrl: str | None = None
-    imageUrl: str | None = None
-    dateCreated: datetime | None = None
-    createdByUserId: int | None = None
-    dateModified: datetime | None = None
-    modifiedByUserId: int | None = None
-    readOnly: bool | None = None
-    hidden: bool | None = None
-    automatic: bool | None = None
-    loadAgentInSafeMode: bool | None = None
-    reputationEnabled: bool | None = None
-    fileTrackingEnabled: bool | None = None
-    customLogo: bool | None = None
-    automaticApprovalsOnTransition: bool | None = None
-    allowAgentUpgrades: bool | None = None
-    totalComputers: int | None = None
-    connectedComputers: int | None = None
-    atEnforcementComputers: int | None = None
-    clVersionMax: int | None = None
-
-
-class PolicyList(RootModel[list[Policy]]):
-    root: list[Policy]
-
-
 class Publisher(CbModel):
     id: int | None = None
     name: str | None = None
@@ -535,6 +525,10 @@ class Publisher(CbModel):
     dateModified: datetime | None = None
 
 
+class PublisherList(RootModel[list[Publisher]]):
+    root: list[Publisher]
+
+
 class PublisherCertificate(CbModel):
     id: int | None = None
     publisherId: int | None = None
@@ -543,10 +537,6 @@ class PublisherCertificate(CbModel):
 
 class PublisherCertificateList(RootModel[list[PublisherCertificate]]):
     root: list[PublisherCertificate]
-
-
-class PublisherList(RootModel[list[Publisher]]):
-    root: list[Publisher]
 
 
 class ScriptRule(CbModel):
@@ -643,6 +633,10 @@ class User(CbModel):
     apiToken: str | None = None
 
 
+class UserList(RootModel[list[User]]):
+    root: list[User]
+
+
 class UserGroup(CbModel):
     id: int | None = None
     name: str | None = None
@@ -661,5 +655,10 @@ class UserGroupList(RootModel[list[UserGroup]]):
     root: list[UserGroup]
 
 
-class UserList(RootModel[list[User]]):
-    root: list[User]
+class AppTemplate(CbModel):
+    id: int | None = None
+    name: str | None = None
+
+
+class AppTemplateList(RootModel[list[AppTemplate]]):
+    root: list[AppTemplate]

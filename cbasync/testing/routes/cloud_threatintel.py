@@ -251,8 +251,8 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
 
     async def legacy_watchlists(request: Request) -> Response:
         wl_id = request.path_params.get("watchlist_id")
-        if wl_id is None:
-            return json_response(list(intel().watchlists.values()))
+        if wl_id is None:  # {"results": [...]}, as v3 (cbapi 1.x reads resp["results"])
+            return json_response({"results": list(intel().watchlists.values())})
         wl = intel().watchlists.get(wl_id)
         if wl is None:
             raise cloud_error(404, "NOT_FOUND", f"Watchlist {wl_id} not found")

@@ -197,7 +197,9 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             guid, seg = _guid_and_segment(request)
             children = int_param(request.query_params, "children", 15, minimum=0)
             body = edr.process_summary(guid, seg, children=children, siblings=version == 1)
-            return json_response(body)
+            # v2 answers the process document alone (seed 003: "the metadata associated with
+            # the process"); v1 wraps it with its parent, siblings and children.
+            return json_response(body if version == 1 else body["process"])
 
         return summary
 

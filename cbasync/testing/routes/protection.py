@@ -95,7 +95,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         if request.method == "DELETE":
             _check_params(request, frozenset())
             backend.delete(name, oid)
-            return json_response(backend.collection(name).get(oid) or {"id": oid})
+            return Response(status_code=200)  # no body (spec/protection.yaml: "Deleted.")
         _check_params(request, _PUT_FLAGS if name == "computer" else frozenset())
         body = await read_object(request)
         if "id" in body and body["id"] not in (None, oid, str(oid)):
