@@ -40,7 +40,7 @@ from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 from tenacity.retry import retry_base
 
 from cbasync import errors
-from cbasync._limits import request_slots
+from cbasync._limits import WindowAbandoned, request_window
 from cbasync._multipart import MultipartBody, Upload
 from cbasync._retry import Failure, RateLimitGate, RetryBudget, RetryPolicy, parse_retry_after
 from cbasync._version import __version__
@@ -459,12 +459,12 @@ class Transport:
         limiter = shared.limiter
         borrower = object()
 
-        slots = request_slots.get()
+        window = request_window.get()
 
         async def one_attempt() -> tuple[httpx.Response, float]:
             await shared.gate.wait()
-            if slots is not None and not stream:
-                async with slots:
+            if window is not None and not stream:
+                async with window.slots:
                     result = await exchange()
                 # Let the task waiting for this slot send its request before this one goes on
                 # to parse: in a window, dispatch should never queue behind CPU work.
@@ -474,6 +474,10 @@ class Transport:
 
         async def exchange() -> tuple[httpx.Response, float]:
             await limiter.acquire_on_behalf_of(borrower)
+            if window is not None and window.abandoned:
+                # Its window failed while it waited: it is never sent.
+                limiter.release_on_behalf_of(borrower)
+                raise WindowAbandoned
             try:
                 result = await self._attempt(
                     client,
