@@ -198,6 +198,17 @@ async def test_a_500_on_a_filtered_sensor_page_is_raised_not_read_as_the_end(
 IOCS = " OR ".join(f"md5:{i:032x}" for i in range(2_000))  # ~80 KB: an ordinary IOC sweep
 
 
+async def test_a_process_search_too_long_for_a_url_fails_before_sending(
+    mock: respx.MockRouter,
+) -> None:
+    route = mock.get("/api/v1/process").respond(json={"results": [], "total_results": 0})
+    async with api() as cb:
+        with pytest.raises(errors.ClientError, match="too long") as info:
+            await cb.select(Process).where(IOCS).count()
+    assert info.value.route == "/api/v1/process"
+    assert not route.called
+
+
 async def test_a_long_alert_search_is_sent_as_a_post_body(mock: respx.MockRouter) -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
