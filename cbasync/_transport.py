@@ -348,6 +348,9 @@ class _Shared:
     limiter: anyio.CapacityLimiter | None = None
     #: (scheme, host, port) with the scheme's default port filled in, as httpx leaves it out.
     origin: tuple[str, str, int] = ("", "", 0)
+    #: Whether the caller's client or transport (not ours) pools connections in httpcore, so a
+    #: request can queue there after the transport's own checks.
+    foreign_pool: bool = False
     #: The event loop the pool was opened in, and how to ask for the current one.
     loop: object = None
     current_loop: Callable[[], object] = dataclasses.field(default=lambda: None)
@@ -514,6 +517,9 @@ class Transport:
             shared.loop, shared.current_loop = _running_loop()
             shared.client = shared.user_client or self._build_client()
             shared.limiter = anyio.CapacityLimiter(shared.max_connections)
+            shared.foreign_pool = (
+                shared.user_client is not None or shared.user_transport is not None
+            ) and bool(_pools(shared.client))
         elif shared.current_loop() is not shared.loop:
             # A connection pool, its locks and its sockets belong to the event loop that opened
             # them; from another loop they fail deep inside asyncio or trio, or seem to work.
@@ -883,7 +889,7 @@ class Transport:
                 ) from None
             if self._same_origin(request.url):
                 request.headers["X-Auth-Token"] = self._token()
-            if shared.user_client is not None or shared.user_transport is not None:
+            if shared.foreign_pool:
                 # A pool we did not size may queue this request after every check above.
                 request.extensions["trace"] = _hold_at_gate(shared.gate, deadline)
             if shared.state is _State.CLOSED:
@@ -1338,14 +1344,7 @@ async def _reclaim_stranded(client: httpx.AsyncClient) -> None:
     here and gives up quietly if they change.
     """
     stranded: list[Any] = []
-    try:
-        transports = [client._transport, *client._mounts.values()]
-    except AttributeError:
-        return
-    for transport in transports:
-        pool = getattr(transport, "_pool", None)
-        if not isinstance(pool, httpcore.AsyncConnectionPool):
-            continue
+    for pool in _pools(client):
         try:
             with pool._optional_thread_lock:
                 owned = {id(r.connection) for r in pool._requests if r.connection is not None}
@@ -1366,6 +1365,17 @@ async def _reclaim_stranded(client: httpx.AsyncClient) -> None:
         with anyio.move_on_after(_CLOSE_TIMEOUT, shield=True):
             for connection in stranded:
                 await connection.aclose()
+
+
+def _pools(client: httpx.AsyncClient) -> list[httpcore.AsyncConnectionPool]:
+    """The httpcore connection pools behind an httpx client (none for in-process transports
+    such as ``ASGITransport`` and ``MockTransport``)."""
+    try:
+        transports = [client._transport, *client._mounts.values()]
+    except AttributeError:  # pragma: no cover - a future httpx
+        return []
+    pools = (getattr(transport, "_pool", None) for transport in transports)
+    return [pool for pool in pools if isinstance(pool, httpcore.AsyncConnectionPool)]
 
 
 def _as_timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
