@@ -106,7 +106,7 @@ class SolrQuery(Query[M]):
         URL goes in a JSON body with the same parameters; elsewhere the transport refuses a URL
         too long to send before sending it."""
         if getattr(self._model, "search_accepts_post", False) and (
-            sum(len(str(k)) + len(str(v)) + 2 for k, v in params) > LONG_QUERY
+            len(urlencode(params)) > LONG_QUERY
         ):
             body: dict[str, Any] = {}
             for key, value in params:
