@@ -39,6 +39,7 @@ class BaseAPI:
     ``profile`` names the credential profile (``[default]`` otherwise); keyword arguments named
     like the credential keys override the files and the environment. ``http_client=`` or
     ``transport=`` replace the network (the test seam, e.g. ``httpx.ASGITransport(app=...)``).
+    ``max_response_size`` caps what one answer may inflate to (32 MiB by default).
     """
 
     product: ClassVar[Product]
@@ -65,6 +66,7 @@ class BaseAPI:
         max_retry_after: float | None = None,
         max_connections: int | None = None,
         retry_policy: RetryPolicy | None = None,
+        max_response_size: int | None = None,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
@@ -94,6 +96,7 @@ class BaseAPI:
             max_retry_after=max_retry_after,
             max_connections=max_connections,
             retry_policy=retry_policy,
+            max_response_size=max_response_size,
         )
         #: Objects fetched by joins and ``get``, shared with ``with_options()`` copies.
         self.object_cache: ObjectCache[Any] = ObjectCache()

@@ -1,10 +1,15 @@
 """Capacity pools shared by the layers above the transport.
 
-:data:`request_slots` bounds the HTTP exchanges of a unit of work (the pages of one paginator
+A :class:`RequestWindow` bounds the HTTP exchanges of a unit of work (the pages of one paginator
 window) without bounding what the work does with the answers: the transport holds a slot only
 while a request is on the wire, so a task parsing its page has already handed its slot to the
-next request. The paginator sets it around a window; every request made inside (in tasks that
-inherit the context) takes a slot.
+next request. The paginator sets :data:`request_window` around a window; every request made
+inside (in tasks that inherit the context) takes one of its slots.
+
+A window that has failed is *abandoned*: its requests that have not been sent yet are dropped
+(:class:`WindowAbandoned`) while those already on the wire finish. Cancelling a request that is
+on the wire would gain nothing (its answer is on its way) and can strand a connection in
+httpcore's pool when the cancellation lands between connect and send (encode/httpcore#1093).
 """
 
 from __future__ import annotations
@@ -13,9 +18,33 @@ import contextvars
 
 import anyio
 
-__all__ = ["request_slots"]
+__all__ = ["RequestWindow", "WindowAbandoned", "request_window"]
 
-#: Request slots for the current unit of work, or ``None`` (no bound beyond the client's pool).
-request_slots: contextvars.ContextVar[anyio.CapacityLimiter | None] = contextvars.ContextVar(
-    "cbasync_request_slots", default=None
+
+class WindowAbandoned(Exception):
+    """A request of an abandoned window that had not been sent: it never will be.
+
+    Internal: :func:`cbasync._tasks.gather` drops it, since the failure that abandoned the
+    window is the one to report.
+    """
+
+
+class RequestWindow:
+    """Request slots for one unit of work, and whether it has been abandoned."""
+
+    __slots__ = ("abandoned", "slots")
+
+    def __init__(self, slots: int) -> None:
+        self.slots = anyio.CapacityLimiter(slots)
+        self.abandoned = False
+
+    def abandon(self) -> None:
+        """Send nothing more for this window; what is already on the wire finishes."""
+        self.abandoned = True
+
+
+#: The request window of the current unit of work, or ``None`` (no bound beyond the client's
+#: connection pool).
+request_window: contextvars.ContextVar[RequestWindow | None] = contextvars.ContextVar(
+    "cbasync_request_window", default=None
 )

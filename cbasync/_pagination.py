@@ -1,11 +1,13 @@
-"""The paginators: offset (``start``/``rows``) and cursor (``search_after``).
+"""The paginators: offset (``start``/``rows``) and cursor (``search_after``, stream positions).
 
 :class:`OffsetPaginator` serves every server that pages by offset — EDR's Solr query string
-(``start``/``rows`` with ``total_results``), the cloud's body ``start``/``rows`` (``num_found``) and
-search-job results (``num_available``); only the fetch function differs. Once the first page has
-told the total, the rest is fetched in bounded concurrent windows: each window runs inside a
-task group that is left before anything is yielded (an async generator must never yield from
-inside a task group), pages are yielded in order, and memory holds one window.
+(``start``/``rows`` with ``total_results``), EDR's process events (``cb.event_start``, no total),
+the cloud's body ``start``/``rows`` (``num_found``) and search-job results (``num_available``);
+only the fetch function differs. Once the first page has told the total, the rest is fetched
+in bounded concurrent windows: each window runs inside a task group that is left before
+anything is yielded (an async generator must never yield from inside a task group), pages are
+yielded in order, and memory holds one window. A failed page abandons its window: requests not
+yet sent are dropped, those on the wire finish (see ``_tasks.gather``).
 
 Iteration stops at the server's total, at the caller's ``stop``, at the server's offset cap
 (10,000 rows on most cloud searches; logged, since the rest is not reachable by paging), on an
@@ -13,6 +15,12 @@ empty page and on a short page.
 
 :class:`CursorPaginator` follows a cursor sequentially and stops when it is missing, repeats, or
 a page comes back empty.
+
+Both hold one rule against servers that do not page: **a page that does not advance is an
+error, never another round.** An offset page whose first row is the first row of the page
+before it (the server ignored ``start``), or a cursor page whose position (``progress``) is the
+one before, raises :class:`~cbasync.errors.ServerError` naming the route — instead of yielding
+the same rows again, or looping forever when there is no total to stop at.
 """
 
 from __future__ import annotations
@@ -30,13 +38,12 @@ from collections.abc import (
 )
 from typing import Any, Generic, TypeVar
 
-import anyio
-
+from cbasync import errors
 from cbasync._iterators import StepIterator
-from cbasync._limits import request_slots
+from cbasync._limits import RequestWindow, request_window
 from cbasync._tasks import gather
 
-__all__ = ["CursorPaginator", "OffsetPaginator", "Page"]
+__all__ = ["CursorPage", "CursorPaginator", "OffsetPaginator", "Page"]
 
 logger = logging.getLogger("cbasync.pagination")
 
@@ -54,16 +61,46 @@ WINDOW_FACTOR = 16
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
-    """One page: its items, the server's total (``None`` when it does not say) and any extras
-    the caller wants to keep (facets, job progress)."""
+    """One page: its items, the server's total (``None`` when it does not say), any extras
+    the caller wants to keep (facets, job progress) and the route it came from (for errors)."""
 
     items: Sequence[T]
     total: int | None
     start: int = 0
     extra: Any = None
+    route: str | None = None
+
+    @classmethod
+    def from_envelope(
+        cls,
+        items: Sequence[T] | None,
+        total: int | None,
+        start: int,
+        *,
+        route: str | None = None,
+        extra: Any = None,
+    ) -> Page[T]:
+        """A page from a server's envelope, where ``items is None`` means the envelope had no
+        results list. An envelope that contradicts itself is an error, not an empty page: a
+        total with no results list, or a negative total with rows."""
+        if items is None:
+            if total:
+                raise errors.ServerError(
+                    f"the answer says there are {total} results but has no results list",
+                    route=route,
+                )
+            items = ()
+        elif total is not None and total < 0 and items:
+            raise errors.ServerError(
+                f"the answer has {len(items)} results but a negative total ({total})",
+                route=route,
+            )
+        return cls(items, total, start, extra, route)
 
 
 FetchOffset = Callable[[int, int], Awaitable[Page[T]]]
+#: What identifies an item when checking that pages advance (default: the item itself).
+Identity = Callable[[Any], object]
 
 
 class OffsetPaginator(Generic[T]):
@@ -83,6 +120,7 @@ class OffsetPaginator(Generic[T]):
         concurrency: int = DEFAULT_CONCURRENCY,
         max_offset: int | None = None,
         what: str = "results",
+        identity: Identity | None = None,
     ) -> None:
         if page_size < 1 or concurrency < 1 or start < 0 or (stop is not None and stop < start):
             raise ValueError("need page_size >= 1, concurrency >= 1 and 0 <= start <= stop")
@@ -93,6 +131,8 @@ class OffsetPaginator(Generic[T]):
         self.concurrency = concurrency
         self.max_offset = max_offset
         self.what = what
+        #: How the first rows of consecutive pages are compared (see the module docstring).
+        self.identity: Identity = identity or _itself
         #: Set after iteration when the server's cap hid matching results.
         self.truncated = False
 
@@ -153,6 +193,9 @@ class _OffsetWalk(Generic[T]):
         self.end: float = math.inf
         self.position = paginator.start
         self.window = 1
+        # The first row of the last page with rows, and where that page started.
+        self.last_first: object = _NOTHING
+        self.last_start = paginator.start
 
     async def next_pages(self) -> list[Page[T]] | None:
         p = self.paginator
@@ -167,6 +210,7 @@ class _OffsetWalk(Generic[T]):
             self.total = first.total
             self.end = p._end(first.total)
             first = _clip(first, p.start, self.end)
+            self._check_advance(first, p.start)
             self.position = p.start + len(first.items)
             requested = min(p.page_size, self.end - p.start)
             if len(first.items) < requested or not first.items:
@@ -194,16 +238,19 @@ class _OffsetWalk(Generic[T]):
         # gather() runs the window in a task group and leaves it before anything is yielded.
         # At most `window` requests are on the wire at once; a page is parsed after its request
         # has given its slot to the next one.
-        token = request_slots.set(anyio.CapacityLimiter(self.window))
+        window = RequestWindow(self.window)
+        token = request_window.set(window)
         try:
             fetched = await gather(
-                [functools.partial(p._fetch, start, rows) for start, rows in offsets]
+                [functools.partial(p._fetch, start, rows) for start, rows in offsets],
+                window=window,
             )
         finally:
-            request_slots.reset(token)
+            request_window.reset(token)
         pages: list[Page[T]] = []
         for (start, rows), raw_page in zip(offsets, fetched, strict=True):
             page = _clip(raw_page, start, self.end)
+            self._check_advance(page, start)
             pages.append(page)
             self.position = start + len(page.items)
             if len(page.items) < rows:
@@ -211,6 +258,23 @@ class _OffsetWalk(Generic[T]):
                 self.finished = True
                 break
         return pages
+
+    def _check_advance(self, page: Page[T], start: int) -> None:
+        """A page that begins with the row the page before it began with did not advance: the
+        server ignores ``start``. Raise rather than yield those rows again (or, without a
+        total, fetch them forever)."""
+        if not page.items:
+            return
+        first = self.paginator.identity(page.items[0])
+        if self.last_first is not _NOTHING and first == self.last_first:
+            raise errors.ServerError(
+                f"{self.paginator.what}: paging did not advance: the server answered "
+                f"start={start} with the rows it sent for start={self.last_start} "
+                "(it seems to ignore start)",
+                route=page.route,
+            )
+        self.last_first = first
+        self.last_start = start
 
 
 def _clip(page: Page[T], start: int, end: float) -> Page[T]:
@@ -220,39 +284,123 @@ def _clip(page: Page[T], start: int, end: float) -> Page[T]:
     return page
 
 
-FetchCursor = Callable[[Hashable | None], Awaitable[tuple[Sequence[T], Hashable | None]]]
+def _itself(item: Any) -> object:
+    return item
+
+
+_NOTHING = object()
+
+
+# -- cursors ---------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CursorPage(Generic[T]):
+    """One page of a cursor walk.
+
+    ``cursor`` fetches the next page (``None``: this is the last). ``progress`` is where the
+    server says this page is (a stream's segment and offset, for instance): a page with items
+    whose progress equals the previous page's did not advance, which is an error.
+    """
+
+    items: Sequence[T]
+    cursor: Hashable | None
+    progress: Hashable | None = None
+    route: str | None = None
+    extra: Any = None
+
+
+FetchCursor = Callable[
+    [Hashable | None],
+    Awaitable[CursorPage[T] | tuple[Sequence[T], Hashable | None]],
+]
 
 
 class CursorPaginator(Generic[T]):
-    """Sequential paging by cursor (``search_after``): ``fetch(cursor)`` returns the items and
-    the next cursor. Stops when the cursor is missing or repeats, or a page is empty."""
+    """Sequential paging by cursor: ``fetch(cursor)`` returns a :class:`CursorPage` (or a tuple
+    of the items and the next cursor); the first call gets ``None``.
 
-    def __init__(self, fetch: FetchCursor[T], *, limit: int | None = None) -> None:
+    ``await paginator`` gives the first page; ``async for item in paginator`` gives every item.
+    Stops when the cursor is missing or repeats, when a page is empty, and at ``limit`` items;
+    raises :class:`~cbasync.errors.ServerError` when a page does not advance.
+    """
+
+    def __init__(
+        self, fetch: FetchCursor[T], *, limit: int | None = None, what: str = "results"
+    ) -> None:
         self._fetch = fetch
         self.limit = limit
+        self.what = what
+
+    async def first_page(self) -> CursorPage[T]:
+        return _cursor_page(await self._fetch(None))
+
+    def __await__(self) -> Generator[Any, None, CursorPage[T]]:
+        return self.first_page().__await__()
 
     def __aiter__(self) -> StepIterator[T]:
-        seen: set[Hashable] = set()
-        state: dict[str, Any] = {"cursor": None, "count": 0, "done": False}
+        walk = _CursorWalk(self)
 
-        async def step() -> list[T] | None:
-            if state["done"]:
-                return None
-            items, cursor = await self._fetch(state["cursor"])
-            batch = list(items)
-            if self.limit is not None:
-                batch = batch[: max(0, self.limit - state["count"])]
-            state["count"] += len(batch)
+        async def items() -> list[T] | None:
+            page = await walk.next_page()
+            return None if page is None else list(page.items)
+
+        return StepIterator(items)
+
+    def pages(self) -> StepIterator[CursorPage[T]]:
+        """Every page in order (each trimmed to ``limit``)."""
+        walk = _CursorWalk(self)
+
+        async def pages() -> list[CursorPage[T]] | None:
+            page = await walk.next_page()
+            return None if page is None else [page]
+
+        return StepIterator(pages)
+
+
+class _CursorWalk(Generic[T]):
+    def __init__(self, paginator: CursorPaginator[T]) -> None:
+        self.paginator = paginator
+        self.cursor: Hashable | None = None
+        self.seen: set[Hashable] = set()
+        self.progress: object = _NOTHING
+        self.count = 0
+        self.done = False
+
+    async def next_page(self) -> CursorPage[T] | None:
+        p = self.paginator
+        while not self.done:
+            page = _cursor_page(await p._fetch(self.cursor))
+            if page.items and page.progress is not None and page.progress == self.progress:
+                raise errors.ServerError(
+                    f"{p.what}: paging did not advance: the server's position stayed at "
+                    f"{page.progress!r}",
+                    route=page.route,
+                )
+            self.progress = page.progress
+            items = page.items
+            if p.limit is not None:
+                items = items[: max(0, p.limit - self.count)]
+            self.count += len(items)
             if (
-                not items
-                or cursor is None
-                or cursor in seen
-                or (self.limit is not None and state["count"] >= self.limit)
+                not page.items
+                or page.cursor is None
+                or page.cursor in self.seen
+                or (p.limit is not None and self.count >= p.limit)
             ):
-                state["done"] = True
+                self.done = True
             else:
-                seen.add(cursor)
-                state["cursor"] = cursor
-            return batch if batch else None
+                self.seen.add(page.cursor)
+                self.cursor = page.cursor
+            if items:
+                return page if items is page.items else dataclasses.replace(page, items=items)
+        return None
 
-        return StepIterator(step)
+
+def _cursor_page(
+    result: CursorPage[T] | tuple[Sequence[T], Hashable | None],
+) -> CursorPage[T]:
+    if isinstance(result, CursorPage):
+        return result
+    items, cursor = result
+    return CursorPage(items, cursor)

@@ -162,6 +162,10 @@ class RateLimitGate:
     def __init__(self) -> None:
         self._open_at = -math.inf
 
+    def closed(self) -> bool:
+        """Whether a block is running; no clock is read until a 429 has been seen."""
+        return self._open_at != -math.inf and self._open_at > anyio.current_time()
+
     @property
     def closed_for(self) -> float:
         """Seconds until the gate opens (0 when open)."""

@@ -1,11 +1,12 @@
 """The HTTP transport: the only module that touches httpx.
 
 One :class:`Transport` per API object owns one ``httpx.AsyncClient`` and the single request path:
-the token and User-Agent, TLS and proxy settings, timeouts split by phase, the in-flight request
-limit, the retry loop (tenacity, driven by the policy in ``_retry.py``), the client-wide 429 gate,
-redirects that never carry the token to another host, the mapping of failures to
-``cbasync.errors`` and one log line per request. The token, query strings and bodies never reach
-a log line, a repr or an exception message.
+the token and User-Agent, TLS and proxy settings, timeouts split by phase plus a total deadline
+per request, the in-flight request limit, the retry loop (tenacity, driven by the policy in
+``_retry.py``), the client-wide 429 gate, redirects that never carry the token to another host,
+bodies read raw and inflated in bounded pieces (with a cap on what an answer may inflate to),
+the mapping of failures to ``cbasync.errors`` and one log line per request. The token, query
+strings and bodies never reach a log line, a repr or an exception message.
 
 Tests plug in at ``transport=`` (``httpx.MockTransport``, ``httpx.ASGITransport(app=emulator)``,
 respx) or ``http_client=``.
@@ -13,6 +14,7 @@ respx) or ``http_client=``.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import enum
 import functools
@@ -34,13 +36,15 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import anyio
 import anyio.lowlevel
+import httpcore
 import httpx
 import pydantic
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 from tenacity.retry import retry_base
 
 from cbasync import errors
-from cbasync._limits import request_slots
+from cbasync._inflate import InflateError, Inflater, for_content_encoding
+from cbasync._limits import WindowAbandoned, request_window
 from cbasync._multipart import MultipartBody, Upload
 from cbasync._retry import Failure, RateLimitGate, RetryBudget, RetryPolicy, parse_retry_after
 from cbasync._version import __version__
@@ -48,6 +52,7 @@ from cbasync.config import Credentials
 
 __all__ = [
     "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_MAX_RESPONSE_SIZE",
     "DEFAULT_TIMEOUT",
     "Response",
     "StreamingResponse",
@@ -69,6 +74,13 @@ T = TypeVar("T")
 #: Timeouts by phase (seconds). Reads get a minute because an EDR comprehensive search or a
 #: large facet can legitimately take tens of seconds; a pool wait longer than 30 s means the
 #: client is starved, which is an error, not something to wait out.
+#:
+#: The read timeout bounds each socket read, so a server that sends a byte just often enough
+#: could hold a request forever. Every request therefore also has a total deadline, from the
+#: first byte sent to the last byte of the answer: connect + write + read seconds (130 s by
+#: default, 1.5 s for ``timeout=0.5``), the longest an honest exchange takes when each phase
+#: runs once and within its own limit. Streamed downloads are bounded this way up to their
+#: headers; their bodies may take as long as the file needs, each read within ``read``.
 Timeout = httpx.Timeout
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=30.0)
 #: Connections per client, and requests in flight at once. Enough for a 10-slot Live Response
@@ -76,6 +88,18 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=30.0)
 DEFAULT_MAX_CONNECTIONS = 32
 #: Redirects followed for GET/HEAD (cloud Live Response file content answers 302 to storage).
 MAX_REDIRECTS = 5
+#: The most a whole (not streamed) answer may inflate to. The largest page the SDK asks for by
+#: default, 10,000 process events, is about 3 MB of JSON; 32 MiB leaves room for bigger pages
+#: (``batch_size``) while a 64 KB gzip bomb can no longer become 64 MB in memory. Raise it with
+#: ``max_response_size=`` for very large pages.
+DEFAULT_MAX_RESPONSE_SIZE = 32 * 1024 * 1024
+#: What whole answers may arrive as. Gzip is all the servers use (the EDR's nginx; the emulator
+#: at level 1); asking for nothing else keeps the decoding in this module, bounded.
+_ACCEPT_COMPRESSED = "gzip"
+#: Streams are files (ZIPs, installers) that compression cannot shrink: ask for them as they are.
+_ACCEPT_IDENTITY = "identity"
+#: httpx refuses URLs longer than this (``httpx._urlparse.MAX_URL_LENGTH``).
+_MAX_URL_LENGTH = 65_536
 #: Bytes of an error body read to build the error message.
 _ERROR_BODY_LIMIT = 64 * 1024
 _MASK = "**********"
@@ -108,7 +132,8 @@ class Response:
             return None
         try:
             return jsonlib.loads(self.content)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            # RecursionError: nesting deeper than the interpreter's stack ("[[[[...").
             raise self._not_json() from None
 
     def parse(self, adapter: pydantic.TypeAdapter[T]) -> T:
@@ -163,27 +188,147 @@ class StreamingResponse:
         return int(value) if value and value.isdigit() else None
 
     async def aiter_bytes(self, chunk_size: int | None = 64 * 1024) -> AsyncGenerator[bytes, None]:
+        """The body in chunks of at most ``chunk_size`` bytes (inflated, when the server
+        compressed it although it was asked not to). Closing this iterator early is clean."""
+        meta: dict[str, Any] = {
+            "method": self.method,
+            "route": self.route,
+            "request_id": self.request_id,
+        }
+        reader = _BodyReader(self._response, meta, status=self.status)
         try:
-            async with aclosing(_generator(self._response.aiter_bytes(chunk_size))) as chunks:
-                async for chunk in chunks:
+            async with aclosing(reader.pieces(chunk_size)) as pieces:
+                async for chunk in pieces:
                     yield chunk
         except httpx.TimeoutException as exc:
-            raise errors.TimeoutError(
-                "the download stalled",
-                method=self.method,
-                route=self.route,
-                request_id=self.request_id,
-            ) from exc
+            raise errors.TimeoutError("the download stalled", **meta) from exc
         except httpx.TransportError as exc:
             raise errors.ConnectionError(
-                f"the connection broke during the download ({type(exc).__name__})",
-                method=self.method,
-                route=self.route,
-                request_id=self.request_id,
+                f"the connection broke during the download ({type(exc).__name__})", **meta
             ) from exc
+        finally:
+            await reader.close()
 
     async def aread(self) -> bytes:
         return b"".join([chunk async for chunk in self.aiter_bytes(None)])
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _BodyReader:
+    """Reads an httpx response body raw and inflates it here, in bounded pieces.
+
+    httpx's own decoders inflate each network chunk whole (a 64 KB gzip bomb is 64 MB at
+    once); here no step produces more than ``PIECE`` bytes. Stopping early is clean too: httpx
+    iterates a body through a chain of async generators, and closing the outermost leaves the
+    inner ones suspended for the garbage collector (on trio, one warning each). :meth:`close`
+    closes the response first and then runs the chain to its end, which is then immediate.
+
+    A response an in-memory transport built from bytes (``httpx.MockTransport``, respx) was
+    read, and decoded, by httpx already; its content is taken as it is.
+    """
+
+    __slots__ = ("_content", "_done", "_inflater", "_meta", "_raw", "_response", "_status")
+
+    def __init__(self, response: httpx.Response, meta: Mapping[str, Any], *, status: int) -> None:
+        self._response = response
+        self._meta = meta
+        self._status = status
+        self._done = False
+        self._inflater: Inflater | None = None
+        self._raw: AsyncGenerator[bytes, None] | None = None
+        self._content: bytes | None = None
+        if response.is_stream_consumed:
+            self._content = response.content
+            return
+        try:
+            self._inflater = for_content_encoding(response.headers.get("content-encoding"))
+        except InflateError as exc:
+            raise self._error(exc) from None
+        self._raw = _generator(response.aiter_raw())
+
+    def _error(self, exc: InflateError) -> errors.ServerError:
+        return errors.ServerError(
+            f"the server sent a body that cannot be decoded: {exc}",
+            status=self._status,
+            **self._meta,
+        )
+
+    async def pieces(self, size: int | None = None) -> AsyncGenerator[bytes, None]:
+        """The (inflated) body; pieces of at most ``size`` bytes when it is given."""
+        try:
+            if self._raw is None:
+                for part in _split(self._content or b"", size):
+                    yield part
+            else:
+                inflater = self._inflater
+                async for data in self._raw:
+                    for piece in (data,) if inflater is None else inflater.feed(data):
+                        for part in _split(piece, size):
+                            yield part
+                if inflater is not None:
+                    inflater.check_complete()
+        except InflateError as exc:
+            raise self._error(exc) from None
+        self._done = True
+
+    async def read(self, limit: int, *, truncate: bool = False) -> bytes:
+        """The whole body; past ``limit`` bytes, the first ``limit`` (``truncate``) or
+        :class:`_BodyTooLarge`. The response is closed when this returns or raises."""
+        if self._raw is None:
+            self._done = True
+            content = self._content or b""
+            if len(content) > limit and not truncate:
+                raise _BodyTooLarge
+            return content[:limit]
+        chunks: list[bytes] = []
+        size = 0
+        inflater = self._inflater
+        try:
+            async for data in self._raw:
+                for piece in (data,) if inflater is None else inflater.feed(data):
+                    size += len(piece)
+                    if size > limit:
+                        if not truncate:
+                            raise _BodyTooLarge
+                        chunks.append(piece[: len(piece) - (size - limit)])
+                        return b"".join(chunks)
+                    chunks.append(piece)
+            if inflater is not None:
+                inflater.check_complete()
+            self._done = True  # aiter_raw closed the response at its end
+        except InflateError as exc:
+            raise self._error(exc) from None
+        finally:
+            if not self._done:
+                await self.close()
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    async def close(self) -> None:
+        """Close the response; when the body was not read to its end, finish httpx's body
+        iterators too (see the class docstring). Shielded and bounded."""
+        if self._done:
+            return
+        self._done = True
+        with anyio.move_on_after(_CLOSE_TIMEOUT, shield=True):
+            await self._response.aclose()
+            if self._raw is None:
+                return
+            try:
+                async for _ in self._raw:
+                    pass  # what was buffered before the close; then the closed stream ends it
+            except Exception:  # noqa: S110 - the body is being discarded, its errors with it
+                pass
+            finally:
+                await self._raw.aclose()
+
+
+def _split(data: bytes, size: int | None) -> tuple[bytes, ...] | list[bytes]:
+    if size is None or len(data) <= size:
+        return (data,)
+    return [data[at : at + size] for at in range(0, len(data), size)]
 
 
 @dataclasses.dataclass
@@ -195,18 +340,28 @@ class _Shared:
     user_client: httpx.AsyncClient | None
     user_transport: httpx.AsyncBaseTransport | None
     max_connections: int
+    max_response_size: int
     state: _State = _State.UNOPENED
     client: httpx.AsyncClient | None = None
     gate: RateLimitGate = dataclasses.field(default_factory=RateLimitGate)
     budget: RetryBudget = dataclasses.field(default_factory=RetryBudget)
     limiter: anyio.CapacityLimiter | None = None
-    origin: tuple[str, str, int | None] = ("", "", None)
+    #: (scheme, host, port) with the scheme's default port filled in, as httpx leaves it out.
+    origin: tuple[str, str, int] = ("", "", 0)
+    #: Whether the caller's client or transport (not ours) pools connections in httpcore, so a
+    #: request can queue there after the transport's own checks.
+    foreign_pool: bool = False
+    #: The event loop the pool was opened in, and how to ask for the current one.
+    loop: object = None
+    current_loop: Callable[[], object] = dataclasses.field(default=lambda: None)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Options:
     timeout: httpx.Timeout
     policy: RetryPolicy
+    #: The total deadline of one attempt (see ``DEFAULT_TIMEOUT``).
+    total: float
 
 
 class _AttemptFailed(Exception):
@@ -227,6 +382,15 @@ class _AttemptFailed(Exception):
         self.timeout = timeout
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Answer:
+    """One attempt's response; ``body`` is read unless the response is streamed."""
+
+    response: httpx.Response
+    body: bytes
+    elapsed: float
+
+
 class Transport:
     """One connection pool and one request path for one API object."""
 
@@ -241,9 +405,18 @@ class Transport:
         max_connections: int | None = None,
         max_retry_after: float | None = None,
         retry_policy: RetryPolicy | None = None,
+        max_response_size: int | None = None,
     ) -> None:
         if http_client is not None and transport is not None:
             raise TypeError("pass http_client= or transport=, not both")
+        if max_response_size is not None and (
+            isinstance(max_response_size, bool)
+            or not isinstance(max_response_size, int)
+            or max_response_size < 1
+        ):
+            raise ValueError(
+                f"max_response_size must be a positive number of bytes, not {max_response_size!r}"
+            )
         user_agent = f"cbasync/{__version__} Python/{platform.python_version()}"
         if credentials.integration_name:
             user_agent = f"{credentials.integration_name} {user_agent}"
@@ -254,7 +427,8 @@ class Transport:
             user_client=http_client,
             user_transport=transport,
             max_connections=max_connections or DEFAULT_MAX_CONNECTIONS,
-            origin=(parts.scheme, (parts.hostname or "").lower(), parts.port),
+            max_response_size=max_response_size or DEFAULT_MAX_RESPONSE_SIZE,
+            origin=_origin(parts.scheme, parts.hostname or "", parts.port),
         )
         if timeout is None:
             timeout = credentials.default_timeout
@@ -264,7 +438,7 @@ class Transport:
         if max_retry_after is not None:
             policy = dataclasses.replace(policy, max_retry_after=max_retry_after)
         self._shared = shared
-        self._options = _Options(timeout=_as_timeout(timeout), policy=policy)
+        self._options = _options(_as_timeout(timeout), policy)
         self._is_view = False
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -299,9 +473,8 @@ class Transport:
         policy = self._options.policy
         if max_retries is not None:
             policy = dataclasses.replace(policy, max_retries=max_retries)
-        view._options = _Options(
-            timeout=self._options.timeout if timeout is None else _as_timeout(timeout),
-            policy=policy,
+        view._options = _options(
+            self._options.timeout if timeout is None else _as_timeout(timeout), policy
         )
         view._is_view = True
         return view
@@ -332,13 +505,31 @@ class Transport:
             with anyio.move_on_after(_CLOSE_TIMEOUT, shield=True):
                 await client.aclose()
 
-    def _ensure_client(self) -> httpx.AsyncClient:
+    def _ensure_client(
+        self, method: str | None = None, route: str | None = None
+    ) -> httpx.AsyncClient:
         shared = self._shared
         if shared.state is _State.CLOSED:
-            raise errors.ClientStateError("this client was closed; create a new one")
+            raise errors.ClientStateError(
+                "this client was closed; create a new one", method=method, route=route
+            )
         if shared.client is None:
+            shared.loop, shared.current_loop = _running_loop()
             shared.client = shared.user_client or self._build_client()
             shared.limiter = anyio.CapacityLimiter(shared.max_connections)
+            shared.foreign_pool = (
+                shared.user_client is not None or shared.user_transport is not None
+            ) and bool(_pools(shared.client))
+        elif shared.current_loop() is not shared.loop:
+            # A connection pool, its locks and its sockets belong to the event loop that opened
+            # them; from another loop they fail deep inside asyncio or trio, or seem to work.
+            raise errors.ClientStateError(
+                "this client was opened in another event loop (another thread, or an earlier "
+                "anyio.run/asyncio.run); its connection pool belongs to that loop: create and "
+                "close one client per event loop",
+                method=method,
+                route=route,
+            )
         shared.state = _State.OPENED
         return shared.client
 
@@ -395,8 +586,7 @@ class Transport:
             headers,
             idempotent,
             stream=False,
-        ) as (response, path, request_id, elapsed):
-            body = response.content
+        ) as (response, body, path, request_id, elapsed):
             result = Response(
                 status=response.status_code,
                 headers=response.headers,
@@ -429,7 +619,7 @@ class Transport:
         """
         async with self._exchange(
             method, route, path_params, params, json, None, None, headers, idempotent, stream=True
-        ) as (response, _path, request_id, _elapsed):
+        ) as (response, _body, _path, request_id, _elapsed):
             yield StreamingResponse(response, method=method, route=route, request_id=request_id)
 
     @asynccontextmanager
@@ -446,9 +636,9 @@ class Transport:
         idempotent: bool | None,
         *,
         stream: bool,
-    ) -> AsyncIterator[tuple[httpx.Response, str, str, float]]:
+    ) -> AsyncIterator[tuple[httpx.Response, bytes, str, str, float]]:
         method = method.upper()
-        client = self._ensure_client()
+        client = self._ensure_client(method, route)
         shared = self._shared
         path = _render(route, path_params)
         url = path if _is_absolute(path) else shared.credentials.url + path
@@ -457,73 +647,94 @@ class Transport:
         replayable = upload is None or upload.replayable
         assert shared.limiter is not None
         limiter = shared.limiter
+        gate = shared.gate
         borrower = object()
+        window = request_window.get()
 
-        slots = request_slots.get()
-
-        async def one_attempt() -> tuple[httpx.Response, float]:
-            await shared.gate.wait()
-            if slots is not None and not stream:
-                async with slots:
-                    result = await exchange()
+        async def one_attempt() -> _Answer:
+            if gate.closed():
+                await gate.wait()
+            if window is not None and not stream:
+                async with window.slots:
+                    answer = await exchange()
                 # Let the task waiting for this slot send its request before this one goes on
                 # to parse: in a window, dispatch should never queue behind CPU work.
                 await anyio.lowlevel.checkpoint()
-                return result
+                return answer
             return await exchange()
 
-        async def exchange() -> tuple[httpx.Response, float]:
+        async def exchange() -> _Answer:
             await limiter.acquire_on_behalf_of(borrower)
             try:
-                result = await self._attempt(
-                    client,
-                    method,
-                    url,
-                    route,
-                    path,
-                    params,
-                    json,
-                    content,
-                    upload,
-                    headers,
-                    request_id,
-                    policy,
-                    stream=stream,
+                # Every capacity this request waits on is held now. A 429 that arrived while it
+                # queued closed the gate: hold the request here, immediately before it is sent
+                # (the cloud extends a block for every request sent during it).
+                if gate.closed():
+                    await gate.wait()
+                abandoned = window is not None and window.abandoned
+                answer = (
+                    None
+                    if abandoned
+                    else await self._attempt(
+                        client,
+                        method,
+                        url,
+                        route,
+                        path,
+                        params,
+                        json,
+                        content,
+                        upload,
+                        headers,
+                        request_id,
+                        policy,
+                        stream=stream,
+                    )
                 )
             except BaseException:
                 limiter.release_on_behalf_of(borrower)
                 raise
+            if answer is None:  # its window failed while it waited: it is never sent
+                limiter.release_on_behalf_of(borrower)
+                raise WindowAbandoned
             if not stream:
                 limiter.release_on_behalf_of(borrower)
-            return result
+            return answer
 
         try:
-            response, elapsed = await one_attempt()
+            answer = await one_attempt()
         except _AttemptFailed as first:
             # Most requests succeed at once: the retry loop is built only after a failure.
-            response, elapsed = await self._retry(
+            answer = await self._retry(
                 one_attempt, first, method, path, idempotent, replayable, policy
             )
+        response = answer.response
         try:
-            yield response, path, response.headers.get("x-request-id") or request_id, elapsed
+            yield (
+                response,
+                answer.body,
+                path,
+                response.headers.get("x-request-id") or request_id,
+                answer.elapsed,
+            )
         finally:
             if stream:
                 # Shielded so a cancelled download still returns its connection; bounded so a
                 # stuck peer cannot hold the caller.
                 with anyio.move_on_after(_CLOSE_TIMEOUT, shield=True):
                     await response.aclose()
-                shared.limiter.release_on_behalf_of(borrower)
+                limiter.release_on_behalf_of(borrower)
 
     async def _retry(
         self,
-        one_attempt: Callable[[], Awaitable[tuple[httpx.Response, float]]],
+        one_attempt: Callable[[], Awaitable[_Answer]],
         first: _AttemptFailed,
         method: str,
         path: str,
         idempotent: bool | None,
         replayable: bool,
         policy: RetryPolicy,
-    ) -> tuple[httpx.Response, float]:
+    ) -> _Answer:
         """The one retry loop (tenacity). Its first attempt is the one that already failed."""
         retrying = AsyncRetrying(
             sleep=anyio.sleep,
@@ -533,7 +744,7 @@ class Transport:
             before_sleep=_log_retry(method, path, policy),
             reraise=True,
         )
-        result: tuple[httpx.Response, float] | None = None
+        result: _Answer | None = None
         try:
             async for attempt in retrying:
                 with attempt:
@@ -561,9 +772,14 @@ class Transport:
         policy: RetryPolicy,
         *,
         stream: bool,
-    ) -> tuple[httpx.Response, float]:
+    ) -> _Answer:
+        shared = self._shared
         meta = {"method": method, "route": route, "request_id": request_id}
-        base_headers = {"User-Agent": self._shared.user_agent, "X-Request-ID": request_id}
+        base_headers = {
+            "User-Agent": shared.user_agent,
+            "X-Request-ID": request_id,
+            "Accept-Encoding": _ACCEPT_IDENTITY if stream else _ACCEPT_COMPRESSED,
+        }
         if headers:
             base_headers.update(headers)
         body_kwargs: dict[str, Any] = {}
@@ -580,28 +796,118 @@ class Transport:
             base_headers.setdefault("Content-Type", "application/json")
 
         started = time.perf_counter()
+        total = self._options.total
+        response: httpx.Response | None = None
+        body: bytes | None = None
+        with anyio.CancelScope(deadline=anyio.current_time() + total) as deadline:
+            response = await self._send(
+                client, method, url, params, base_headers, body_kwargs, meta, path, deadline
+            )
+            if stream and response.status_code < 400:
+                body = b""
+            else:
+                body = await self._read(response, meta)
+        if body is None:
+            # The deadline passed: the answer (or its headers) trickled in too slowly.
+            if response is not None:
+                with anyio.move_on_after(_CLOSE_TIMEOUT, shield=True):
+                    await response.aclose()
+            logger.debug(
+                "HTTP %s %s failed after %.3fs (total deadline)",
+                method,
+                path,
+                time.perf_counter() - started,
+            )
+            host = urlsplit(shared.credentials.url).hostname
+            raise _AttemptFailed(
+                errors.TimeoutError(
+                    f"no complete answer from {host} within the total deadline of {total:g}s "
+                    "(connect + write + read timeouts)",
+                    **meta,
+                ),
+                Failure.MAYBE_HANDLED,
+                timeout=True,
+            )
+        assert response is not None
+        elapsed = time.perf_counter() - started
+        logger.debug(
+            "HTTP %s %s took %.3fs (response %d)", method, path, elapsed, response.status_code
+        )
+
+        if response.status_code >= 400:
+            meta["request_id"] = response.headers.get("x-request-id") or request_id
+            raise _error_for_status(
+                response.status_code,
+                response.headers,
+                body,
+                meta,
+                self._token(),
+                policy,
+                shared.gate,
+            )
+        shared.budget.refund()
+        return _Answer(response, body, elapsed)
+
+    async def _send(
+        self,
+        client: httpx.AsyncClient,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None,
+        headers: dict[str, str],
+        body_kwargs: dict[str, Any],
+        meta: dict[str, Any],
+        path: str,
+        deadline: anyio.CancelScope,
+    ) -> httpx.Response:
+        """Send the request and follow redirects (GET and HEAD only); the response's body is
+        not read yet."""
+        shared = self._shared
         redirects = 0
         current_url = url
         query = params
         while True:
-            request = client.build_request(
-                method,
-                current_url,
-                params=query,
-                headers=base_headers,
-                timeout=self._options.timeout,
-                **body_kwargs,
-            )
+            try:
+                request = client.build_request(
+                    method,
+                    current_url,
+                    params=query,
+                    headers=headers,
+                    timeout=self._options.timeout,
+                    **body_kwargs,
+                )
+            except httpx.InvalidURL as exc:
+                # httpx's own words name the part of the URL, never its content.
+                raise _AttemptFailed(
+                    errors.ClientError(
+                        f"the request URL is too long or malformed to send ({exc}); httpx sends "
+                        f"at most {_MAX_URL_LENGTH:,} characters and servers often accept "
+                        "fewer: split the query into smaller ones",
+                        **meta,
+                    ),
+                    Failure.FINAL,
+                ) from None
             if self._same_origin(request.url):
                 request.headers["X-Auth-Token"] = self._token()
+            if shared.foreign_pool:
+                # A pool we did not size may queue this request after every check above.
+                request.extensions["trace"] = _hold_at_gate(shared.gate, deadline)
+            if shared.state is _State.CLOSED:
+                raise errors.ClientStateError(
+                    "this client was closed before the request was sent", **meta
+                )
             try:
                 response = await client.send(request, stream=True)
-            except httpx.HTTPError as exc:
-                elapsed = time.perf_counter() - started
-                logger.debug(
-                    "HTTP %s %s failed after %.3fs (%s)", method, path, elapsed, type(exc).__name__
-                )
-                raise _classify_transport_error(exc, meta, self._shared.credentials.url) from exc
+            except BaseException as exc:
+                await _reclaim_stranded(client)
+                if isinstance(exc, Exception) and (self.is_closed or client.is_closed):
+                    raise errors.ClientStateError(
+                        "this client was closed while the request was in flight", **meta
+                    ) from exc
+                if not isinstance(exc, httpx.HTTPError):
+                    raise
+                logger.debug("HTTP %s %s failed (%s)", meta["method"], path, type(exc).__name__)
+                raise _classify_transport_error(exc, meta, shared.credentials.url) from exc
 
             if response.is_redirect and method in {"GET", "HEAD"}:
                 location = response.headers.get("location", "")
@@ -622,45 +928,46 @@ class Transport:
                     "HTTP %s %s redirected (response %d)", method, path, response.status_code
                 )
                 continue
-            break
+            return response
 
-        if not stream or response.status_code >= 400:
-            try:
-                if response.status_code >= 400:
-                    body = await _read_limited(response, _ERROR_BODY_LIMIT)
-                else:
-                    await response.aread()
-                    body = response.content
-            except httpx.HTTPError as exc:
-                await response.aclose()
-                raise _classify_transport_error(exc, meta, self._shared.credentials.url) from exc
-            finally:
-                if response.status_code >= 400:
-                    await response.aclose()
-        else:
-            body = b""
-        elapsed = time.perf_counter() - started
-        logger.debug(
-            "HTTP %s %s took %.3fs (response %d)", method, path, elapsed, response.status_code
-        )
-
-        if response.status_code >= 400:
-            meta["request_id"] = response.headers.get("x-request-id") or request_id
-            raise _error_for_status(
-                response.status_code,
-                response.headers,
-                body,
-                meta,
-                self._token(),
-                policy,
-                self._shared.gate,
-            )
-        self._shared.budget.refund()
-        return response, elapsed
+    async def _read(self, response: httpx.Response, meta: dict[str, Any]) -> bytes:
+        """The whole body, inflated in bounded pieces and capped: at ``max_response_size`` for
+        an answer, at the first 64 KiB of an error (enough to describe it)."""
+        status = response.status_code
+        failed = status >= 400
+        limit = _ERROR_BODY_LIMIT if failed else self._shared.max_response_size
+        try:
+            reader = _BodyReader(response, meta, status=status)
+        except errors.ServerError as exc:
+            await response.aclose()
+            if failed:
+                return b""  # the status says what went wrong
+            raise _AttemptFailed(exc, Failure.FINAL) from None
+        try:
+            return await reader.read(limit, truncate=failed)
+        except _BodyTooLarge:
+            raise _AttemptFailed(
+                errors.ServerError(
+                    f"the answer is larger than max_response_size={limit} bytes (uncompressed); "
+                    "ask for fewer rows per page, or raise max_response_size",
+                    status=status,
+                    **meta,
+                ),
+                Failure.FINAL,
+            ) from None
+        except errors.ServerError as exc:
+            if failed:
+                return b""
+            raise _AttemptFailed(exc, Failure.FINAL) from None
+        except httpx.HTTPError as exc:
+            if self.is_closed:
+                raise errors.ClientStateError(
+                    "this client was closed while the answer was read", **meta
+                ) from exc
+            raise _classify_transport_error(exc, meta, self._shared.credentials.url) from exc
 
     def _same_origin(self, url: httpx.URL) -> bool:
-        scheme, host, port = self._shared.origin
-        return url.scheme == scheme and url.host.lower() == host and url.port == port
+        return _origin(url.scheme, url.host, url.port) == self._shared.origin
 
     def _token(self) -> str:
         return self._shared.credentials.token.get_secret_value()
@@ -892,15 +1199,23 @@ def _phrase(status: int) -> str:
 
 
 def _describe_body(body: bytes, content_type: str, token: str) -> tuple[str, str | None]:
-    """A short, token-free description of an error body, and its ``reason`` if it has one."""
+    """A short, token-free description of an error body, and its ``reason`` if it has one.
+
+    The token is masked before anything is cut: cutting first would leave the head of a token
+    that straddles the cut unmasked.
+    """
     if not body:
         return "", None
+    if token and len(body) >= _ERROR_BODY_LIMIT:
+        # The body was cut at the read limit, maybe inside a token: drop what could be a
+        # token's head.
+        body = body[: -len(token)]
     reason: str | None = None
     text = ""
     if "json" in content_type or body[:1] in (b"{", b"["):
         try:
             document = jsonlib.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             document = None
         if isinstance(document, list) and document and isinstance(document[0], str):
             text = document[0]
@@ -924,12 +1239,12 @@ def _describe_body(body: bytes, content_type: str, token: str) -> tuple[str, str
         lowered = body.lower()
         start, end = lowered.find(b"<title>"), lowered.find(b"</title>")
         if start != -1 and end > start:
-            text = body[start + 7 : end].decode("utf-8", "replace").strip()
+            text = body[start + 7 : end].decode("utf-8", "replace")
     else:
-        text = body[:300].decode("utf-8", "replace").strip()
-    text = " ".join(text.split())
+        text = body.decode("utf-8", "replace")
     if token:
         text = text.replace(token, _MASK)
+    text = " ".join(text.split())
     if len(text) > 300:
         text = text[:297] + "..."
     return text, reason
@@ -952,19 +1267,115 @@ def _raise_for_error_message(response: Response, token: str) -> None:
         )
 
 
-async def _read_limited(response: httpx.Response, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async with aclosing(_generator(response.aiter_bytes())) as stream:
-        async for chunk in stream:
-            chunks.append(chunk)
-            size += len(chunk)
-            if size >= limit:
-                break
-    return b"".join(chunks)[:limit]
-
-
 # -- helpers -------------------------------------------------------------------------------
+
+
+def _options(timeout: httpx.Timeout, policy: RetryPolicy) -> _Options:
+    # Each phase is checked by _as_timeout, so none is None.
+    total = float(timeout.connect or 0) + float(timeout.write or 0) + float(timeout.read or 0)
+    return _Options(timeout=timeout, policy=policy, total=total)
+
+
+def _origin(scheme: str, host: str, port: int | None) -> tuple[str, str, int]:
+    """An origin to compare: httpx leaves a URL's default port out (``None``), urlsplit keeps
+    an explicit ``:443``; both must mean the same server, or the token is never sent."""
+    scheme = scheme.lower()
+    return scheme, host.lower(), port or _DEFAULT_PORTS.get(scheme, 0)
+
+
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def _running_loop() -> tuple[object, Callable[[], object]]:
+    """The running event loop (asyncio) or run (trio), and a cheap function that says which one
+    is running now (tenths of a microsecond: it is asked on every request)."""
+    try:
+        return asyncio.get_running_loop(), _asyncio_loop
+    except RuntimeError:
+        pass
+    trio = sys.modules.get("trio")
+    if trio is not None:
+        try:
+            return trio.lowlevel.current_trio_token(), _trio_run
+        except RuntimeError:
+            pass
+    return None, lambda: None
+
+
+def _asyncio_loop() -> object:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _trio_run() -> object:
+    try:
+        return sys.modules["trio"].lowlevel.current_trio_token()
+    except RuntimeError:
+        return None
+
+
+def _hold_at_gate(
+    gate: RateLimitGate, deadline: anyio.CancelScope
+) -> Callable[[str, Mapping[str, Any]], Awaitable[None]]:
+    """An httpcore trace hook that holds a request at the 429 gate once it has a connection,
+    just before its first byte is sent. Used for pools the caller sized (``http_client=``,
+    ``transport=``), where a request can queue for a connection after the transport's own
+    checks. The wait does not count against the request's total deadline."""
+
+    async def trace(event: str, info: Mapping[str, Any]) -> None:
+        if event.endswith("send_request_headers.started") and gate.closed():
+            began = anyio.current_time()
+            await gate.wait()
+            deadline.deadline += anyio.current_time() - began
+
+    return trace
+
+
+async def _reclaim_stranded(client: httpx.AsyncClient) -> None:
+    """Close the connections httpcore's pool holds for no request.
+
+    A request cancelled after its pool assigned it a new connection but before it was sent
+    leaves that connection in the pool neither idle nor closed, so it is never reused and never
+    closed: it occupies one of ``max_connections`` for good (encode/httpcore#1093, #658, #830;
+    open in httpcore 1.0.9). Called after every failed or cancelled send; the check walks a few
+    dozen connections at most. Reaches into httpx and httpcore internals, which is why it lives
+    here and gives up quietly if they change.
+    """
+    stranded: list[Any] = []
+    for pool in _pools(client):
+        try:
+            with pool._optional_thread_lock:
+                owned = {id(r.connection) for r in pool._requests if r.connection is not None}
+                for connection in list(pool._connections):
+                    if (
+                        id(connection) in owned
+                        or connection.is_idle()
+                        or connection.is_closed()
+                        or connection.has_expired()
+                    ):
+                        continue
+                    pool._connections.remove(connection)
+                    stranded.append(connection)
+        except AttributeError:  # pragma: no cover - a future httpcore
+            continue
+    if stranded:
+        logger.debug("Closing %d connection(s) httpcore stranded", len(stranded))
+        with anyio.move_on_after(_CLOSE_TIMEOUT, shield=True):
+            for connection in stranded:
+                await connection.aclose()
+
+
+def _pools(client: httpx.AsyncClient) -> list[httpcore.AsyncConnectionPool]:
+    """The httpcore connection pools behind an httpx client (none for in-process transports
+    such as ``ASGITransport`` and ``MockTransport``)."""
+    try:
+        transports = [client._transport, *client._mounts.values()]
+    except AttributeError:  # pragma: no cover - a future httpx
+        return []
+    pools = (getattr(transport, "_pool", None) for transport in transports)
+    return [pool for pool in pools if isinstance(pool, httpcore.AsyncConnectionPool)]
 
 
 def _as_timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:

@@ -173,8 +173,10 @@ def load_credentials(
     files = _candidate_files(product, credential_file, search_directories)
     read: list[str] = []
     profiles_seen: set[str] = set()
+    #: Files that exist but lack the profile, with the profiles they do hold, for messages.
+    elsewhere: dict[str, list[str]] = {}
     for path, must_exist in files:
-        section = _read_profile(path, profile_name, must_exist, profiles_seen)
+        section = _read_profile(path, profile_name, must_exist, profiles_seen, elsewhere)
         if section is None:
             continue
         read.append(str(path))
@@ -224,7 +226,7 @@ def load_credentials(
             )
         values[key] = (_convert(key, value, where), where)
 
-    return _validate(product, profile_name, values, tuple(read), files)
+    return _validate(product, profile_name, values, tuple(read), elsewhere)
 
 
 def _candidate_files(
@@ -245,10 +247,17 @@ def _candidate_files(
 
 
 def _read_profile(
-    path: Path, profile: str, must_exist: bool, profiles_seen: set[str]
+    path: Path,
+    profile: str,
+    must_exist: bool,
+    profiles_seen: set[str],
+    elsewhere: dict[str, list[str]],
 ) -> Mapping[str, str] | None:
     try:
-        with path.open(encoding="utf-8") as handle:
+        # utf-8-sig: Windows Notepad saves "UTF-8" with a byte order mark, which configparser
+        # would otherwise read as part of the first line (and report as a line before any
+        # [profile] header).
+        with path.open(encoding="utf-8-sig") as handle:
             text = handle.read()
             mode = os.fstat(handle.fileno()).st_mode
     except FileNotFoundError:
@@ -277,6 +286,7 @@ def _read_profile(
         ) from None
     profiles_seen.update(parser.sections())
     if not parser.has_section(profile):
+        elsewhere[str(path)] = parser.sections()
         return None
     if os.name == "posix" and stat.S_IMODE(mode) & 0o077:
         warnings.warn(
@@ -336,10 +346,24 @@ def _validate(
     profile: str,
     values: dict[str, tuple[object, str]],
     read: tuple[str, ...],
-    files: list[tuple[Path, bool]],
+    elsewhere: Mapping[str, list[str]],
 ) -> Credentials:
     def missing(key: str, hint: str) -> CredentialError:
-        searched = ", ".join(read) if read else "no credential file found"
+        if read:
+            searched = ", ".join(read)
+        elif elsewhere:
+            # Files exist, just not with this profile: name them and what they hold, since the
+            # likely fix is profile="<one of them>".
+            searched = "; ".join(
+                f"{path} has no [{profile}] profile, only "
+                + (", ".join(f"[{name}]" for name in names) or "none")
+                for path, names in elsewhere.items()
+            )
+            candidates = sorted({name for names in elsewhere.values() for name in names})
+            if candidates:
+                hint = f"pass profile={candidates[0]!r} (or another profile there), or {hint}"
+        else:
+            searched = "no credential file found"
         return CredentialError(
             f"credentials: {key} is not set for profile [{profile}] ({searched}); {hint}"
         )

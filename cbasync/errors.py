@@ -3,7 +3,7 @@
 ::
 
     ApiError
-    ├── ClientError ··························· a 4xx answer
+    ├── ClientError ··························· a 4xx answer, or a request too long to send
     │   ├── QuerySyntaxError ·················· 400 with reason "query_malformed_syntax"
     │   ├── UnauthorizedError ················· 401: bad or expired token, or missing rights
     │   ├── ObjectNotFoundError ··············· 404
@@ -13,7 +13,7 @@
     ├── TimeoutError ·························· a request or a wait ran out of time (also builtins.TimeoutError)
     ├── ConnectionError ······················· the server could not be reached (also builtins.ConnectionError)
     ├── CredentialError ······················· bad credential files, profiles, environment or arguments
-    ├── ClientStateError ······················ a client used before opening or after closing
+    ├── ClientStateError ······················ a client used after closing, or from another event loop
     ├── InvalidObjectError ···················· an object that cannot be saved as it is
     ├── MoreThanOneResultError ················ ``one()`` found zero or several results
     └── LiveResponseError ····················· a Live Response command failed on the endpoint
@@ -103,7 +103,8 @@ def _rebuild(cls: type[ApiError], message: str, state: dict[str, Any]) -> ApiErr
 
 
 class ClientError(ApiError):
-    """The server refused the request (a 4xx status)."""
+    """The server refused the request (a 4xx status), or the request could not be sent as it
+    is (a URL over the length limit; ``status`` is then ``None``)."""
 
 
 class QuerySyntaxError(ClientError):
@@ -160,7 +161,9 @@ class CredentialError(ApiError):
 
 
 class ClientStateError(ApiError, RuntimeError):
-    """A client was used in a state that does not allow it: after ``aclose()``, or opened twice."""
+    """A client was used in a state that does not allow it: after ``aclose()`` (also while
+    another task was using it), opened twice, or from an event loop other than the one that
+    opened it."""
 
 
 class InvalidObjectError(ApiError):

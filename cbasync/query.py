@@ -180,6 +180,7 @@ class Query(abc.ABC, Generic[M]):
             concurrency=self._concurrency,
             max_offset=self.max_offset,
             what=f"{self._model.__name__} search",
+            identity=_row_identity,
         )
 
     def __aiter__(self) -> StepIterator[M]:
@@ -223,6 +224,13 @@ class Query(abc.ABC, Generic[M]):
             f"expected one {self._model.__name__}, found {count} for {self.query_string!r}",
             count=count,
         )
+
+
+def _row_identity(item: Model) -> object:
+    """What tells two rows apart when checking that paging advances: the model and its key.
+    A row without a key is never taken for another."""
+    key = item.key
+    return object() if key is None else (type(item), key)
 
 
 def join_clauses(clauses: tuple[str, ...]) -> str:

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlencode
 
-import pydantic
 from typing_extensions import Self
 
 from cbasync import errors
@@ -26,12 +25,17 @@ from cbasync.models._generated import edr
 from cbasync.query import Query
 
 if TYPE_CHECKING:
+    from cbasync._transport import Response
     from cbasync.response.api import CbResponseAPI
     from cbasync.response.models.intel import Watchlist
 
 __all__ = ["FacetValue", "ListQuery", "ProcessQuery", "SolrPage", "SolrQuery", "format_time"]
 
 M = TypeVar("M", bound=Model)
+
+#: Query strings longer than this go in a POST body where the route takes one. nginx, in front
+#: of EDR, refuses request lines over 8 KiB by default (``large_client_header_buffers``).
+LONG_QUERY = 8 * 1024
 
 
 class FacetValue(ItemAccess, edr.FacetResult):
@@ -43,9 +47,12 @@ class _FacetPage(edr.SolrSearchResponse):
 
 
 class SolrPage(edr.SolrSearchResponse, Generic[M]):
-    """A Solr search page whose rows are validated straight into the behaviour class."""
+    """A Solr search page whose rows are validated straight into the behaviour class.
 
-    results: list[M] = pydantic.Field(default_factory=list)
+    ``results`` is ``None`` when the envelope has no results list, which
+    :meth:`Page.from_envelope` tells apart from an empty one."""
+
+    results: list[M] | None = None
 
 
 def format_time(value: datetime.datetime | str) -> str:
@@ -93,12 +100,34 @@ class SolrQuery(Query[M]):
 
     async def _fetch_page(self, start: int, rows: int) -> Page[M]:
         api = self._api
-        response = await api.transport.request(
-            "GET", self._route, params=self._query_params(start, rows)
-        )
+        response = await self._search(self._query_params(start, rows))
         page = response.parse(adapter_for(SolrPage[self._model]))  # type: ignore[name-defined]
-        items = [self._model._from_server(api, row, full=False) for row in page.results]
-        return Page(items, page.total_results, start, extra=page)
+        items = (
+            None
+            if page.results is None
+            else [self._model._from_server(api, row, full=False) for row in page.results]
+        )
+        return Page.from_envelope(
+            items, page.total_results, start, route=response.route, extra=page
+        )
+
+    async def _search(self, params: list[tuple[str, str | int]]) -> Response:
+        """One search request. Where the route takes a POST (alerts), a query too long for a
+        URL goes in a JSON body with the same parameters; elsewhere the transport refuses a URL
+        too long to send before sending it."""
+        if getattr(self._model, "search_accepts_post", False) and (
+            len(urlencode(params)) > LONG_QUERY
+        ):
+            body: dict[str, Any] = {}
+            for key, value in params:
+                body.setdefault(key, []).append(value)
+            return await self._api.transport.request(
+                "POST",
+                self._route,
+                json={k: v[0] if len(v) == 1 else v for k, v in body.items()},
+                idempotent=True,
+            )
+        return await self._api.transport.request("GET", self._route, params=params)
 
     async def facets(self, *fields: str) -> dict[str, list[FacetValue]]:
         """Top values (at most 200, the server's cap) of each field among the matches:
@@ -109,7 +138,7 @@ class SolrQuery(Query[M]):
         params = [(k, v) for k, v in self._query_params(0, 0) if k not in ("facet", "sort")]
         params.append(("facet", "true"))
         params.extend(("facet.field", field) for field in fields)
-        response = await self._api.transport.request("GET", self._route, params=params)
+        response = await self._search(params)
         page = response.parse(adapter_for(_FacetPage))
         found = page.facets or {}
         return {field: found.get(field, []) for field in fields}

@@ -492,3 +492,33 @@ def test_secret_cannot_be_pickled() -> None:
 
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(Secret(TOKEN))
+
+
+# -- hostile files (issue 9) -----------------------------------------------------------------
+
+
+def test_a_profile_saved_with_a_utf8_bom_is_read(dirs: list[Path]) -> None:
+    # Notepad saves "UTF-8" with a byte order mark before the first [profile] header.
+    path = dirs[1] / "credentials.response"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(
+        b"\xef\xbb\xbf" + f"[default]\r\nurl=https://bom.example\r\ntoken={TOKEN}\r\n".encode()
+    )
+    path.chmod(0o600)
+    creds = load(dirs)
+    assert creds.url == "https://bom.example"
+    assert creds.token.get_secret_value() == TOKEN
+
+
+def test_a_file_without_the_default_profile_is_named_with_its_profiles(dirs: list[Path]) -> None:
+    path = write(
+        dirs[1] / "credentials.response", f"[prod]\nurl=https://prod.example\ntoken={TOKEN}\n"
+    )
+    with pytest.raises(CredentialError) as info:
+        load(dirs)
+    message = str(info.value)
+    assert "no credential file found" not in message
+    assert str(path) in message
+    assert "[prod]" in message
+    assert "profile=" in message
+    assert TOKEN not in message

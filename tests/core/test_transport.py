@@ -738,7 +738,7 @@ async def test_5xx_asking_for_more_than_the_clamp_is_not_waited_out(mock: respx.
 async def test_request_slots_bound_requests_but_not_the_work_after_them(
     mock: respx.MockRouter,
 ) -> None:
-    from cbasync._limits import request_slots
+    from cbasync._limits import RequestWindow, request_window
 
     in_flight = 0
     peak = 0
@@ -757,11 +757,11 @@ async def test_request_slots_bound_requests_but_not_the_work_after_them(
         async def one(i: int) -> None:
             await api.transport.request("GET", "/r/{i}", path_params={"i": i})
 
-        token = request_slots.set(anyio.CapacityLimiter(2))
+        token = request_window.set(RequestWindow(2))
         try:
             async with anyio.create_task_group() as tg:
                 for i in range(8):
                     tg.start_soon(one, i)
         finally:
-            request_slots.reset(token)
+            request_window.reset(token)
     assert peak == 2

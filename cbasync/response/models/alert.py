@@ -56,6 +56,9 @@ class Alert(EdrModel, edr.Alert):
 
     primary_key: ClassVar[str] = "unique_id"
     search_route: ClassVar[str] = "/api/v2/alert"
+    #: Seed 003 documents GET and POST for the alert search; a query too long for a URL goes
+    #: in a POST body (the process and binary searches take GET only).
+    search_accepts_post: ClassVar[bool] = True
     item_route: ClassVar[str | None] = "/api/v1/alert/{id}"
     can_update: ClassVar[bool] = True
     #: What ``save()`` sends (``POST /api/v1/alert/{unique_id}``).

@@ -14,6 +14,7 @@ from typing_extensions import Self
 
 from cbasync import errors
 from cbasync._files import save_stream
+from cbasync._iterators import ClosingStream
 from cbasync._zipstream import unzip_member
 from cbasync.model import adapter_for
 from cbasync.models._generated import edr
@@ -82,12 +83,22 @@ class Binary(EdrModel, edr.Binary):
 
     # -- content ----------------------------------------------------------------------------
 
-    async def download(
+    def download(
         self, *, unzip: bool = False, chunk_size: int = 256 * 1024
-    ) -> AsyncGenerator[bytes, None]:
+    ) -> ClosingStream[bytes]:
         """The file as it streams in: the server's ZIP, or with ``unzip=True`` the binary
-        itself (the ZIP's ``filedata`` member, inflated on the fly and CRC-checked)."""
+        itself (the ZIP's ``filedata`` member, inflated on the fly in pieces of at most 64 KiB
+        and checked against its CRC and declared size).
 
+        The stream holds a connection until its end; to stop early, close it::
+
+            async with binary.download(unzip=True) as chunks:
+                async for chunk in chunks:
+                    ...
+        """
+        return ClosingStream(self._download(unzip, chunk_size))
+
+    async def _download(self, unzip: bool, chunk_size: int) -> AsyncGenerator[bytes, None]:
         async def raw() -> AsyncGenerator[bytes, None]:
             async with (
                 self.api.transport.stream(
@@ -112,7 +123,8 @@ class Binary(EdrModel, edr.Binary):
     async def download_to(self, path: str | os.PathLike[str], *, unzip: bool = True) -> Path:
         """Save the binary to ``path`` (unpacked unless ``unzip=False``). The file is written
         beside its destination and renamed into place, so a failed download leaves nothing."""
-        return await save_stream(self.download(unzip=unzip), path)
+        async with self.download(unzip=unzip) as chunks:
+            return await save_stream(chunks, path)
 
     async def icon(self) -> bytes:
         """The PNG icon (the server's default Windows icon when the binary has none)."""

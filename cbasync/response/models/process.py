@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+from collections.abc import Hashable
 from contextlib import aclosing
 from typing import Any, ClassVar
 
@@ -14,6 +15,7 @@ from typing_extensions import Self
 
 from cbasync import errors
 from cbasync._iterators import StepIterator
+from cbasync._pagination import CursorPage, CursorPaginator, OffsetPaginator, Page
 from cbasync.model import adapter_for, join
 from cbasync.models._generated import edr
 from cbasync.response._model import EdrModel
@@ -279,18 +281,16 @@ class Process(EdrModel, edr.Process):
         return 1
 
     async def _event_page(
-        self, segment: int, version: int, start: int | None, count: int | None
-    ) -> dict[str, Any]:
-        params: dict[str, int] = {}
-        if start is not None:
-            params["cb.event_start"] = start
-        if count is not None:
-            params["cb.event_count"] = count
+        self, segment: int, version: int, start: int, count: int
+    ) -> Page[tuple[str, Any]]:
+        """One page of events (``cb.event_start``/``cb.event_count``): its items are
+        ``(kind, raw event)`` pairs, so that the paginator counts rows and sees whether the
+        server advanced; ``extra`` is the process object they came in."""
         response = await self.api.transport.request(
             "GET",
             f"/api/v{version}/process/{{id}}/{{segment}}/event",
             path_params={"id": self.id, "segment": segment},
-            params=params,
+            params={"cb.event_start": start, "cb.event_count": count},
         )
         body = response.json()
         process = body.get("process") if isinstance(body, dict) else None
@@ -301,7 +301,21 @@ class Process(EdrModel, edr.Process):
                 route=response.route,
                 request_id=response.request_id,
             )
-        return process
+        items: list[tuple[str, Any]] = []
+        for kind in _KINDS:
+            events = process.get(f"{kind}_complete")
+            if events is None:
+                continue
+            if not isinstance(events, list):
+                raise errors.ServerError(
+                    f"the event route sent {kind}_complete as {type(events).__name__}, "
+                    "not a list of events",
+                    status=response.status,
+                    route=response.route,
+                    request_id=response.request_id,
+                )
+            items.extend((kind, event) for event in events)
+        return Page(items, None, start, extra=process, route=response.route)
 
     async def events(
         self, *, all_segments: bool = False, version: int | None = None
@@ -309,17 +323,22 @@ class Process(EdrModel, edr.Process):
         """Every event of this segment (or of all segments), parsed and typed, paging through
         processes with more events than the server returns at once."""
         segment = 0 if all_segments else self.segment
-        version = version or await self._event_version()
+        api_version = version or await self._event_version()
+
+        async def fetch(start: int, count: int) -> Page[tuple[str, Any]]:
+            return await self._event_page(segment, api_version, start, count)
+
+        # Sequential pages (the server gives no total) until a short one; a server that
+        # ignores cb.event_start is an error, not an endless loop.
+        paginator = OffsetPaginator(
+            fetch, page_size=EVENT_PAGE, concurrency=1, what=f"events of process {self.id}"
+        )
         merged: ProcessEvents | None = None
-        start = 0
-        while True:
-            page = await self._event_page(segment, version, start, EVENT_PAGE)
-            events = ProcessEvents.from_lists(page, None if all_segments else segment)
+        async for page in paginator.pages():
+            events = ProcessEvents.from_lists(page.extra, None if all_segments else segment)
             merged = events if merged is None else merged.merged(events)
-            count = sum(len(page.get(f"{kind}_complete") or ()) for kind in _KINDS)
-            if count < EVENT_PAGE:
-                return merged
-            start += EVENT_PAGE
+        assert merged is not None  # the first page is always fetched
+        return merged
 
     async def filemods(self, *, all_segments: bool = False) -> list[Any]:
         return (await self.events(all_segments=all_segments)).filemods
@@ -563,32 +582,27 @@ class EventStream:
 
     def __aiter__(self) -> StepIterator[edr.ProcessStreamEvent]:
         """Every event from the current position to the end of the stream."""
+        return CursorPaginator(self._read_from, what=f"event stream {self.stream_id}").__aiter__()
+
+    async def _read_from(self, cursor: Hashable | None) -> CursorPage[edr.ProcessStreamEvent]:
         # A read returns rows from the current position without moving it; the next read seeks
-        # past what was returned. "current", "complete" and "void" mean the end is reached.
-        last: list[edr.ProcessStream] = []
-
-        async def step() -> list[edr.ProcessStreamEvent] | None:
-            if not last:
-                state = await self.page()
-            else:
-                previous = last[-1]
-                previous_events = previous.events or []
-                if not previous_events or (previous.status_fw or "").lower() in {
-                    "current",
-                    "complete",
-                    "void",
-                }:
-                    return None
-                state = await self.page(seek=len(previous_events))
-                if state.events and (state.cur_segment_id, state.head_as_cur_segment_offset) == (
-                    previous.cur_segment_id,
-                    previous.head_as_cur_segment_offset,
-                ):
-                    raise errors.ServerError("the event stream did not advance after a seek")
-            last[:] = [state]
-            return list(state.events or [])
-
-        return StepIterator(step)
+        # past what was returned. "current", "complete" and "void" mean the end is reached. The
+        # position (segment, offset) is the progress the paginator checks: a seek that leaves it
+        # where it was did not advance.
+        if cursor is None:
+            state = await self.page()
+        else:
+            assert isinstance(cursor, tuple)
+            state = await self.page(seek=cursor[0])
+        events = list(state.events or [])
+        position = (state.cur_segment_id, state.head_as_cur_segment_offset)
+        ended = not events or (state.status_fw or "").lower() in {"current", "complete", "void"}
+        return CursorPage(
+            events,
+            None if ended else (len(events), *position),
+            progress=position,
+            route="/api/v6/process/stream/{id}",
+        )
 
     def _id(self) -> str:
         if self.stream_id is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 import os
 import shlex
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from email.utils import format_datetime
 from pathlib import Path
@@ -16,6 +16,7 @@ from typing_extensions import Self
 
 from cbasync import errors
 from cbasync._files import save_stream
+from cbasync._iterators import ClosingStream
 from cbasync._pagination import Page
 from cbasync._polling import Backoff, wait_until
 from cbasync.model import adapter_for, join
@@ -74,21 +75,19 @@ class SensorQuery(Query[M]):
             ("sort.dir", direction.strip() or "asc"),
             *self._params(),
         ]
-        try:
-            response = await api.transport.request("GET", "/api/v2/sensor", params=params)
-        except errors.ServerError as exc:
-            # Old servers answer 500 when a filter matches nothing (seed 000, cbapi 1.3.4).
-            if exc.status == 500 and self._clauses:
-                return Page([], 0, start)
-            raise
+        # Every server error is raised (after the retry policy), never read as "no more rows".
+        # Old servers answered 500 when a filter matched nothing, but on /api/v1/sensor (seed
+        # 000, cbapi 1.3.4), which this query does not use; on a page of /api/v2/sensor a 500
+        # is indistinguishable from a real failure, and reading it as the end lost the rest.
+        response = await api.transport.request("GET", "/api/v2/sensor", params=params)
         page = response.parse(adapter_for(edr.SensorSearchResponse))
         items = [
             self._model._from_server(
                 api, self._model.model_validate(row.model_dump(by_alias=True)), full=True
             )
-            for row in page.results or []
+            for row in page.results
         ]
-        return Page(items, page.total_results, start)
+        return Page.from_envelope(items, page.total_results, start, route=response.route)
 
 
 class Sensor(EdrModel, edr.Sensor):
@@ -240,8 +239,12 @@ class SensorGroup(EdrModel, edr.SensorGroup):
         """The sensors in this group."""
         return self.api.select(Sensor).where(f"groupid:{self.id}")
 
-    async def installer(self, kind: InstallerKind) -> AsyncIterator[bytes]:
-        """The signed installer package (a ZIP; ``tar.gz`` for Linux), as it streams in."""
+    def installer(self, kind: InstallerKind) -> ClosingStream[bytes]:
+        """The signed installer package (a ZIP; ``tar.gz`` for Linux), as it streams in; close
+        it (``async with``) to stop early."""
+        return ClosingStream(self._installer(kind))
+
+    async def _installer(self, kind: InstallerKind) -> AsyncGenerator[bytes, None]:
         async with (
             self.api.transport.stream(
                 "GET", f"/api/v1/group/{{id}}/installer/{kind}", path_params={"id": self.id}
@@ -252,4 +255,5 @@ class SensorGroup(EdrModel, edr.SensorGroup):
                 yield chunk
 
     async def download_installer(self, kind: InstallerKind, path: str | os.PathLike[str]) -> Path:
-        return await save_stream(self.installer(kind), path)
+        async with self.installer(kind) as chunks:
+            return await save_stream(chunks, path)
