@@ -26,7 +26,9 @@ from cbasync.errors import (
 )
 
 if TYPE_CHECKING:
-    from cbasync._transport import Response, Timeout, Upload
+    from cbasync._httpx import Timeout
+    from cbasync._multipart import Upload
+    from cbasync._response import Response
     from cbasync.cloud import CBCloudAPI
     from cbasync.protection import CbProtectionAPI
     from cbasync.response import CbResponseAPI
@@ -65,9 +67,9 @@ _LAZY = {
     "CBCloudAPI": "cbasync.cloud",
     "CbProtectionAPI": "cbasync.protection",
     "CbResponseAPI": "cbasync.response",
-    "Response": "cbasync._transport",
-    "Timeout": "cbasync._transport",
-    "Upload": "cbasync._transport",
+    "Response": "cbasync._response",
+    "Timeout": "cbasync._httpx",
+    "Upload": "cbasync._multipart",
 }
 
 

@@ -13,12 +13,13 @@ from collections.abc import Awaitable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, overload
 
-import httpx
-
 from cbasync import errors
 from cbasync._cache import ObjectCache
+from cbasync._error_map import ErrorRule
+from cbasync._httpx import HttpClient, HttpTransport, Timeout
+from cbasync._response import Response
 from cbasync._retry import RetryPolicy
-from cbasync._transport import Response, Transport
+from cbasync._transport import Transport
 from cbasync.config import Credentials, Product, Secret, load_credentials
 
 if TYPE_CHECKING:
@@ -43,6 +44,9 @@ class BaseAPI:
     """
 
     product: ClassVar[Product]
+    #: How this product's answers map onto the error tree beyond what HTTP says (a product's
+    #: error dialect: ``query_malformed_syntax``, an ``errorMessage`` in a 200, ...).
+    error_rules: ClassVar[tuple[ErrorRule, ...]] = ()
 
     def __init__(
         self,
@@ -61,14 +65,14 @@ class BaseAPI:
         default_timeout: float | None = None,
         credential_file: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
         environ: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
+        timeout: float | Timeout | None = None,
         max_retries: int | None = None,
         max_retry_after: float | None = None,
         max_connections: int | None = None,
         retry_policy: RetryPolicy | None = None,
         max_response_size: int | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        http_client: HttpClient | None = None,
+        transport: HttpTransport | None = None,
     ) -> None:
         self.credentials: Credentials = load_credentials(
             self.product,
@@ -97,9 +101,18 @@ class BaseAPI:
             max_connections=max_connections,
             retry_policy=retry_policy,
             max_response_size=max_response_size,
+            path_defaults=self.path_defaults,
+            error_rules=self.error_rules,
         )
         #: Objects fetched by joins and ``get``, shared with ``with_options()`` copies.
         self.object_cache: ObjectCache[Any] = ObjectCache()
+
+    @property
+    def path_defaults(self) -> Mapping[str, object]:
+        """Values every request's route template may use without the caller passing them (the
+        cloud's ``{org_key}``), so a model's routes work through the shared fetch, save and
+        delete. Read once, when the transport is built."""
+        return {}
 
     # -- objects --------------------------------------------------------------------------
 
@@ -251,7 +264,7 @@ class BaseAPI:
     def with_options(
         self: _API,
         *,
-        timeout: float | httpx.Timeout | None = None,
+        timeout: float | Timeout | None = None,
         max_retries: int | None = None,
     ) -> _API:
         """A copy with other per-call defaults that shares this object's connection pool,

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import anyio
 
+from cbasync._tasks import shielded_cleanup
+
 __all__ = ["save_stream"]
 
 
@@ -22,7 +24,7 @@ async def save_stream(chunks: AsyncIterable[bytes], path: str | os.PathLike[str]
                 await handle.write(chunk)
         await anyio.Path(partial).rename(target)
     except BaseException:
-        with anyio.CancelScope(shield=True):
+        async with shielded_cleanup(f"removing the partial download {partial}"):
             await anyio.Path(partial).unlink(missing_ok=True)
         raise
     return target

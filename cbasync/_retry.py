@@ -2,8 +2,9 @@
 
 The policy is data, not a loop: :class:`RetryPolicy` decides per failure, :class:`RetryBudget` caps
 the retries of all tasks of one client together, and :class:`RateLimitGate` holds every request of
-a client back while the server's ``Retry-After`` runs. The one retry loop is in ``_transport.py``
-and is driven by tenacity with these pieces.
+a client back while the server's ``Retry-After`` runs. The one retry loop is tenacity's, built by
+:func:`retrying` from these pieces (the glue is at the bottom of this module); the transport
+calls it after a first failed attempt, classified as an :class:`AttemptFailed`.
 
 What is retried (``R`` = retried, ``-`` = raised at once)::
 
@@ -25,17 +26,24 @@ import enum
 import logging
 import math
 import random
+from collections.abc import Callable
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 import anyio
+from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
+from tenacity.retry import retry_base
+
+from cbasync import errors
 
 __all__ = [
+    "AttemptFailed",
     "Failure",
     "RateLimitGate",
     "RetryBudget",
     "RetryPolicy",
     "parse_retry_after",
+    "retrying",
 ]
 
 logger = logging.getLogger("cbasync.retry")
@@ -179,3 +187,122 @@ class RateLimitGate:
         # and another task may extend it while this one sleeps, hence the loop.
         while (delay := self._open_at - anyio.current_time()) > 0:  # noqa: ASYNC110
             await anyio.sleep(delay)
+
+
+class AttemptFailed(Exception):
+    """One failed attempt, classified for the retry policy. Never escapes the transport: the
+    caller gets ``error``."""
+
+    def __init__(
+        self,
+        error: errors.ApiError,
+        failure: Failure,
+        *,
+        retry_after: float | None = None,
+        timeout: bool = False,
+    ) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.failure = failure
+        self.retry_after = retry_after
+        self.timeout = timeout
+
+
+# -- the tenacity glue ---------------------------------------------------------------------
+
+
+def retrying(
+    policy: RetryPolicy,
+    budget: RetryBudget,
+    *,
+    method: str,
+    route: str,
+    idempotent: bool | None,
+    replayable: bool,
+) -> AsyncRetrying:
+    """The retry loop for one request: the policy table, the attempt limit, the shared budget,
+    the waits (``Retry-After``, or backoff; 0 after a 429, whose gate holds the next attempt)
+    and one INFO line per retry naming the route template."""
+    return AsyncRetrying(
+        sleep=anyio.sleep,
+        stop=stop_after_attempt(policy.max_retries + 1),
+        retry=_RetryWhen(policy, budget, method, idempotent, replayable),
+        wait=_wait_for(policy),
+        before_sleep=_log_retry(method, route, policy),
+        reraise=True,
+    )
+
+
+class _RetryWhen(retry_base):
+    """tenacity predicate: the policy table, the attempt limit and the shared budget."""
+
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        budget: RetryBudget,
+        method: str,
+        idempotent: bool | None,
+        replayable: bool,
+    ) -> None:
+        self.policy = policy
+        self.budget = budget
+        self.method = method
+        self.idempotent = idempotent
+        self.replayable = replayable
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        outcome = retry_state.outcome
+        if outcome is None or not outcome.failed:
+            return False
+        failed = outcome.exception()
+        if not isinstance(failed, AttemptFailed) or not self.replayable:
+            return False
+        if retry_state.attempt_number > self.policy.max_retries:
+            return False
+        if not self.policy.should_retry(self.method, failed.failure, idempotent=self.idempotent):
+            return False
+        if not self.budget.try_spend(timeout=failed.timeout):
+            logger.info(
+                "Not retrying %s %s: this client's retry budget is spent",
+                self.method,
+                failed.error.route,
+            )
+            return False
+        return True
+
+
+def _wait_for(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
+    def wait(retry_state: RetryCallState) -> float:
+        outcome = retry_state.outcome
+        failed = outcome.exception() if outcome is not None else None
+        if isinstance(failed, AttemptFailed):
+            if failed.failure is Failure.RATE_LIMITED:
+                return 0.0  # the client-wide gate holds the next attempt
+            if failed.retry_after is not None:
+                return min(failed.retry_after, policy.max_retry_after)
+        return policy.backoff(retry_state.attempt_number)
+
+    return wait
+
+
+def _log_retry(method: str, route: str, policy: RetryPolicy) -> Callable[[RetryCallState], None]:
+    def before_sleep(retry_state: RetryCallState) -> None:
+        outcome = retry_state.outcome
+        failed = outcome.exception() if outcome is not None else None
+        if not isinstance(failed, AttemptFailed):
+            return
+        wait = retry_state.next_action.sleep if retry_state.next_action else 0.0
+        reason = (
+            f"status {failed.error.status}" if failed.error.status else type(failed.error).__name__
+        )
+        logger.info(
+            "Retrying %s %s in %.2fs (attempt %d of %d) after %s",
+            method,
+            route,
+            wait,
+            retry_state.attempt_number + 1,
+            policy.max_retries + 1,
+            reason,
+        )
+
+    return before_sleep

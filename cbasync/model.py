@@ -26,7 +26,7 @@ from cbasync.models._base import MASK, CbModel, is_secret
 
 if TYPE_CHECKING:
     from cbasync._api import BaseAPI
-    from cbasync._transport import Response
+    from cbasync._response import Response
 
 __all__ = ["BoundJoin", "ItemAccess", "Model", "adapter_for", "join"]
 

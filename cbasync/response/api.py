@@ -6,9 +6,11 @@ import re
 from typing import Any, ClassVar
 
 from cbasync._api import BaseAPI
+from cbasync._error_map import ErrorRule
 from cbasync.config import Product
 from cbasync.model import adapter_for
 from cbasync.models._generated import edr
+from cbasync.response._errors import EDR_ERROR_RULES
 from cbasync.response.models.intel import Watchlist
 from cbasync.response.query import SolrQuery
 
@@ -29,6 +31,7 @@ class CbResponseAPI(BaseAPI):
     """
 
     product: ClassVar[Product] = "response"
+    error_rules: ClassVar[tuple[ErrorRule, ...]] = EDR_ERROR_RULES
 
     # -- composite actions ----------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from cbasync.models._generated import edr
 from cbasync.query import Query
 
 if TYPE_CHECKING:
-    from cbasync._transport import Response
+    from cbasync._response import Response
     from cbasync.response.api import CbResponseAPI
     from cbasync.response.models.intel import Watchlist
 

@@ -9,13 +9,13 @@ from collections.abc import Hashable
 from contextlib import aclosing
 from typing import Any, ClassVar
 
-import anyio
 import pydantic
 from typing_extensions import Self
 
 from cbasync import errors
 from cbasync._iterators import StepIterator
 from cbasync._pagination import CursorPage, CursorPaginator, OffsetPaginator, Page
+from cbasync._tasks import shielded_cleanup
 from cbasync.model import adapter_for, join
 from cbasync.models._generated import edr
 from cbasync.response._model import EdrModel
@@ -545,7 +545,7 @@ class EventStream:
         if self.stream_id is None or self.persistent:
             return
 
-        with anyio.move_on_after(10, shield=True):
+        async with shielded_cleanup(f"deleting the event stream {self.stream_id}"):
             # Seed 003 deletes a stream with POST (R13); see spec/edr.yaml.
             await self.process.api.transport.request(
                 "POST", "/api/v6/process/stream/{id}", path_params={"id": self.stream_id}
