@@ -13,6 +13,7 @@ cloud routes can use it for their criteria searches with :func:`criteria_predica
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
@@ -33,6 +34,8 @@ __all__ = [
     "Keys",
     "SearchEngine",
     "criteria_predicate",
+    "facet_entries",
+    "getter_of",
     "select_keys",
 ]
 
@@ -40,7 +43,8 @@ Keys = Sequence[int]
 Accessor = Callable[[str], "Callable[[Any], Any] | Categorical[Any] | Keyed[Any] | None"]
 
 
-def _getter(col: Callable[[Any], Any] | Categorical[Any] | Keyed[Any]) -> Callable[[Any], Any]:
+def getter_of(col: Callable[[Any], Any] | Categorical[Any] | Keyed[Any]) -> Callable[[Any], Any]:
+    """A plain ``key -> value`` getter for any kind of column."""
     if isinstance(col, Categorical):
         values, code = col.values, col.code
         return lambda k: values[code(k)]
@@ -183,7 +187,7 @@ class SearchEngine:
             col = self.accessor(field)
             if col is None:
                 raise QueryError(f"cannot sort by unknown field {field!r}")
-            getters.append((_getter(col), desc))
+            getters.append((getter_of(col), desc))
         ordered: list[int] = list(keys)
         # Stable sorts from the last key to the first give a multi-key order; None sorts last.
         for get, desc in reversed(getters):
@@ -210,7 +214,7 @@ class SearchEngine:
                 value = col.values[code]
                 _add(out, value, n)
             return out
-        get = _getter(col)
+        get = getter_of(col)
         out = Counter()
         for k in keys:
             _add(out, get(k), 1)
@@ -298,3 +302,28 @@ def _dotted(row: Mapping[str, Any], field: str) -> Any:
 def iter_page(keys: Keys, start: int, rows: int) -> Iterable[int]:
     """The keys of one page."""
     return keys[start : start + rows]
+
+
+def facet_entries(counts: Iterable[tuple[Any, int]], limit: int = 200) -> list[dict[str, Any]]:
+    """EDR facet results for one field from ``(value, count)`` pairs, top ``limit`` by count.
+
+    Each entry is ``{"name", "value", "percent", "ratio"}``: ``value`` the count, ``percent`` the
+    integer share of the largest count (count / max * 100), ``ratio`` the share of the sum as a
+    string with one decimal (count / sum * 100), as the EDR examples show.
+    """
+    pairs = [(name, n) for name, n in counts if n > 0]
+    total = sum(n for _, n in pairs)
+    pairs.sort(key=lambda p: (-p[1], str(p[0])))
+    pairs = pairs[:limit]
+    if not pairs:
+        return []
+    top = pairs[0][1]
+    return [
+        {
+            "name": str(name),
+            "value": n,
+            "percent": math.floor(n * 100 / top + 0.5),
+            "ratio": f"{n * 100 / total:.1f}",
+        }
+        for name, n in pairs
+    ]

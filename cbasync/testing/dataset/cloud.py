@@ -18,6 +18,7 @@ these calls.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import math
 import re
 from collections import Counter
@@ -26,7 +27,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cbasync.testing.dataset.endpoints import POLICIES, Endpoint, EndpointPopulation
-from cbasync.testing.query import Categorical, FieldType, compile_query, parse
+from cbasync.testing.dataset.vfs import image_store
+from cbasync.testing.query import Categorical, FieldType, compile_query, iso_to_epoch, parse
+from cbasync.testing.state import EmulatorState
 
 __all__ = [
     "AUTH_DESCRIPTIONS",
@@ -151,8 +154,6 @@ def window_seconds(text: str) -> float:
 
 def epoch_of(value: Any) -> float:
     """Epoch seconds of an ISO-8601 string or a number (seconds, or ms above 1e11)."""
-    from cbasync.testing.query import iso_to_epoch
-
     epoch = iso_to_epoch(value)
     if epoch is None:
         raise CriteriaError(f"invalid timestamp {value!r} (expected ISO 8601)")
@@ -427,8 +428,6 @@ class Table:
         default: list[tuple[str, bool]],
     ) -> list[int]:
         """The first ``k`` of ``indices`` in sort order (cheaper than a full sort when k is small)."""
-        import heapq
-
         spec = spec or default
         if not spec or k >= len(indices):
             return self.sorted(indices, spec, default=default)[:k]
@@ -1748,10 +1747,7 @@ CLOUD_BACKEND = "cloud_org"
 class CloudOrg:
     """The Carbon Black Cloud org of an emulator state."""
 
-    def __init__(self, state: Any) -> None:
-        from cbasync.testing.state import EmulatorState
-
-        assert isinstance(state, EmulatorState)
+    def __init__(self, state: EmulatorState) -> None:
         self.state = state
         config = state.config
         self.config = config
@@ -1838,7 +1834,7 @@ class CloudOrg:
         return value
 
 
-def cloud_org(state: Any) -> CloudOrg:
+def cloud_org(state: EmulatorState) -> CloudOrg:
     """The state's cloud org (created on first use, shared by every cloud route module)."""
     org: CloudOrg = state.backend(CLOUD_BACKEND, CloudOrg)
     return org
@@ -3264,9 +3260,7 @@ class LiveQueryStore:
             ep = eps[index]
             when = run.create_time + after
             try:
-                from cbasync.testing.live_response.service import image_for, image_store
-
-                image = image_for(image_store(self.org.state), ep)
+                image = image_store(self.org.state).of(ep)
                 rows = osquery_rows(run.sql, ep, image, when)
             except SqlError as exc:
                 run.results[index] = ("error", [], str(exc), when)

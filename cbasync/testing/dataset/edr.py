@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import bisect
 import io
-import json
 import tarfile
 import uuid
 import zipfile
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from cbasync.testing.dataset._catalog import BLOCK
+from cbasync.testing.dataset._catalog import TEMPLATES
 from cbasync.testing.dataset._fmt import iso_ms, mix, rfc822, server_local, unit
 from cbasync.testing.dataset.edr_binary import shared_binaries
 from cbasync.testing.dataset.edr_process import (
@@ -31,12 +31,22 @@ from cbasync.testing.dataset.edr_process import (
 )
 from cbasync.testing.dataset.endpoints import SENSOR_GROUPS, Endpoint
 from cbasync.testing.dataset.errors import Conflict, Invalid, NotFound
-from cbasync.testing.query import FieldType, QueryError, iso_to_epoch, parse, terms_of
-from cbasync.testing.search import Keys, SearchEngine
+from cbasync.testing.query import (
+    And,
+    FieldType,
+    Not,
+    Or,
+    QueryError,
+    Term,
+    iso_to_epoch,
+    parse,
+    terms_of,
+)
+from cbasync.testing.search import Keys, SearchEngine, facet_entries, getter_of
+from cbasync.testing.state import EmulatorState
 
 if TYPE_CHECKING:
     from cbasync.testing.dataset.edr_admin import EdrAdmin
-    from cbasync.testing.state import EmulatorState
 
 __all__ = ["EdrBackend", "SearchPage", "SolrParams"]
 
@@ -323,8 +333,6 @@ class EdrBackend:
         hit = self.process_search._cache.get(("group", group, cache_key))
         if hit is not None:
             return hit
-        from array import array
-
         if group in ("id", "process_id"):
             process_of = self.processes.process_of_doc()
             seen: set[int] = set()
@@ -338,9 +346,7 @@ class EdrBackend:
             col = self.process_search.accessor(group)
             if col is None:
                 raise QueryError(f"cannot group by unknown field {group!r}")
-            from cbasync.testing.search import _getter
-
-            get = _getter(col)
+            get = getter_of(col)
             seen_values: set[Any] = set()
             out = array("I")
             for d in keys:
@@ -363,8 +369,6 @@ class EdrBackend:
         return SearchPage(page, total, p.start, terms_of(parse(p.q)) if p.q.strip() else [], facets)
 
     def process_facet(self, keys: Keys, name: str) -> list[dict[str, Any]]:
-        from cbasync.testing.routes._common import facet_entries
-
         if name not in PROCESS_FACETS and name not in PROCESS_SCHEMA:
             raise Invalid(f"{name!r} is not a facet field")
         limit = self.config.facet_limit
@@ -399,9 +403,6 @@ class EdrBackend:
             node = parse(q)
         except QueryError:
             return []
-        from cbasync.testing.query import Term
-        from cbasync.testing.query.ast import And, Not, Or
-
         words: list[tuple[str | None, str]] = []
 
         def walk(n: Any) -> None:
@@ -890,8 +891,6 @@ class EdrBackend:
         return i
 
     def binary_page(self, p: SolrParams) -> SearchPage:
-        from cbasync.testing.routes._common import facet_entries
-
         q = self._filtered_query(p.q, p.filters)
         keys = self.binary_search.match(q)
         sort = p.sort or (("server_added_timestamp", True),)
@@ -1282,8 +1281,6 @@ class EdrBackend:
             raise RuntimeError("alerts need processes")
         # Alerts point at processes of the intrusion template when one exists nearby.
         b = mix(seed, i, 0xA1) % n
-        from cbasync.testing.dataset._catalog import TEMPLATES
-
         for probe in range(64):
             cand = (b + probe) % n
             t, _ = procs.block_template_endpoint(cand)
@@ -1383,8 +1380,6 @@ class EdrBackend:
         }
 
     def alert_page(self, p: SolrParams) -> SearchPage:
-        from cbasync.testing.routes._common import facet_entries
-
         self.alerts  # noqa: B018 - materialise
         q = self._filtered_query(p.q, p.filters)
         keys = self.alert_search.match(q)
@@ -1568,6 +1563,3 @@ ALERT_SCHEMA: dict[str, FieldType] = {
     "process_unique_id": "keyword",
     "description": "text",
 }
-
-# Imported for the block-size constant's documentation value in routes.
-_ = (BLOCK, json, bisect)

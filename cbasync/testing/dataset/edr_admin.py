@@ -13,11 +13,11 @@ import ipaddress
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 from cbasync.testing.dataset._fmt import iso_ms, iso_s, mix, server_local, unit
 from cbasync.testing.dataset.errors import Conflict, Invalid, NotFound
-from cbasync.testing.query import FieldType, parse, terms_of
+from cbasync.testing.query import FieldType, iso_to_epoch, parse, terms_of
 from cbasync.testing.search import SearchEngine
 
 if TYPE_CHECKING:
@@ -1224,13 +1224,9 @@ class EdrAdmin:
 
 
 def iso_to_epoch_safe(value: str) -> float:
-    from cbasync.testing.query import iso_to_epoch
-
     epoch = iso_to_epoch(value)
     return 0.0 if epoch is None else epoch
 
 
 def _quote(text: str) -> str:
-    from urllib.parse import quote
-
     return quote(text, safe="")

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from cbasync.testing.dataset._catalog import IMAGES, TEMPLATES, Image
+from cbasync.testing.dataset._catalog import DLL_POOLS, IMAGES, TEMPLATES, Image
 from cbasync.testing.dataset._fmt import iso_ms, iso_s, mix, seed_int, unit
 from cbasync.testing.dataset.endpoints import EndpointPopulation
+from cbasync.testing.state import EmulatorState
 
 __all__ = ["BinaryCatalog", "BinaryInfo", "shared_binaries"]
 
@@ -363,8 +364,6 @@ class BinaryCatalog:
                 for spec in t.entries:
                     for role in t.roles:
                         roles_by_image.setdefault(spec.image, set()).add((t.os, role))
-            from cbasync.testing.dataset._catalog import DLL_POOLS
-
             for t in TEMPLATES:
                 for spec in t.entries:
                     for pool in spec.modules:
@@ -512,9 +511,9 @@ class BinaryCatalog:
         return buf.getvalue()
 
 
-def shared_binaries(state: Any) -> BinaryCatalog:
+def shared_binaries(state: EmulatorState) -> BinaryCatalog:
     """The state's one binary catalog (EDR binaries and App Control's file catalog share it)."""
-    return state.backend(  # type: ignore[no-any-return]
+    return state.backend(
         "binaries",
         lambda s: BinaryCatalog(s.config.seed, s.config.binaries, s.endpoints, epoch=s.data_epoch),
     )

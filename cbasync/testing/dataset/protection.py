@@ -17,16 +17,14 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cbasync.testing.dataset._fmt import mix, unit
 from cbasync.testing.dataset.edr_binary import BinaryCatalog, shared_binaries
 from cbasync.testing.dataset.endpoints import Endpoint
 from cbasync.testing.dataset.errors import Forbidden, Invalid, NotFound
 from cbasync.testing.query import iso_to_epoch
-
-if TYPE_CHECKING:
-    from cbasync.testing.state import EmulatorState
+from cbasync.testing.state import EmulatorState
 
 __all__ = ["Collection", "Condition", "ProtectionBackend", "parse_conditions"]
 

@@ -14,6 +14,7 @@ HTTP or about which product is asking.
 
 from __future__ import annotations
 
+import datetime
 import fnmatch
 import hashlib
 import random
@@ -23,6 +24,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from cbasync.testing.dataset.endpoints import Endpoint
+from cbasync.testing.state import EmulatorState
+
 __all__ = [
     "E_ACCESS_DENIED",
     "E_ALREADY_EXISTS",
@@ -31,6 +35,8 @@ __all__ = [
     "E_FILE_NOT_FOUND",
     "E_INVALIDARG",
     "E_PATH_NOT_FOUND",
+    "IMAGES_BACKEND",
+    "IMAGE_OS",
     "DirEntry",
     "EndpointImage",
     "ImageStore",
@@ -40,6 +46,7 @@ __all__ = [
     "RegValue",
     "VfsError",
     "hresult_message",
+    "image_store",
     "os_family",
 ]
 
@@ -1588,9 +1595,9 @@ def _is_sensor(path: str) -> bool:
 
 
 def _iso(epoch: int) -> str:
-    import datetime as _dt
-
-    return _dt.datetime.fromtimestamp(epoch, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
 
 
 def _split_command_line(command: str, *, windows: bool) -> list[str]:
@@ -1865,6 +1872,17 @@ def _coerce_reg_data(value_type: str, data: object) -> RegData:
     raise VfsError(E_INVALIDARG, f"bad {value_type} data {data!r}")
 
 
+IMAGES_BACKEND = "vfs_images"
+# The population's OS family (lower case) as an image's.
+IMAGE_OS: dict[str, OsFamily] = {"windows": "WINDOWS", "macos": "MAC", "linux": "LINUX"}
+
+
+def image_store(state: EmulatorState) -> ImageStore:
+    """The endpoint images of this state (one per machine, shared by every product: a machine's
+    disk is one disk whether Live Response or LiveQuery looks at it)."""
+    return state.backend(IMAGES_BACKEND, lambda s: ImageStore(s.config.seed, s.config.data_epoch))
+
+
 class ImageStore:
     """Endpoint images by key, built on first use and kept (with their mutations) afterwards."""
 
@@ -1894,6 +1912,16 @@ class ImageStore:
                 ip_address=ip_address,
             )
         return image
+
+    def of(self, ep: Endpoint) -> EndpointImage:
+        """The image of an endpoint of the population (keyed by its index)."""
+        return self.get(
+            ep.index,
+            os=IMAGE_OS[ep.os_family],
+            hostname=ep.hostname,
+            ip_address=ep.internal_ip,
+            username=ep.username.rsplit("\\", 1)[-1],
+        )
 
     def __len__(self) -> int:
         return len(self._images)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -32,6 +33,7 @@ from functools import lru_cache
 from typing import Any, Generic, Literal, TypeVar
 
 from cbasync.testing.query.ast import And, MatchAll, Node, Not, Or, QueryError, Range, Term
+from cbasync.testing.query.parser import parse
 
 __all__ = [
     "Categorical",
@@ -571,8 +573,6 @@ def compile_query(
     defaults to the wall clock. Errors in literals (``count:abc`` on a number field) raise
     :class:`QueryError`.
     """
-    import time
-
     compiler = _Compiler(
         schema or {},
         default_fields,
@@ -593,8 +593,6 @@ def matches(
     now: float | None = None,
 ) -> bool:
     """Convenience: does one dict row match ``query``? (Parses and compiles each call.)"""
-    from cbasync.testing.query.parser import parse
-
     node = parse(query) if isinstance(query, str) else query
     return compile_query(node, schema=schema, default_fields=default_fields, now=now)(row)
 

@@ -8,8 +8,7 @@ so handlers never build error responses by hand.
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -26,7 +25,6 @@ __all__ = [
     "cloud_page",
     "dumps",
     "edr_error",
-    "facet_entries",
     "int_param",
     "json_response",
     "no_content",
@@ -293,28 +291,3 @@ def sort_key_for(
         return tuple(parts)
 
     return key
-
-
-def facet_entries(counts: Iterable[tuple[Any, int]], limit: int = 200) -> list[dict[str, Any]]:
-    """EDR facet results for one field from ``(value, count)`` pairs, top ``limit`` by count.
-
-    Each entry is ``{"name", "value", "percent", "ratio"}``: ``value`` the count, ``percent`` the
-    integer share of the largest count (count / max * 100), ``ratio`` the share of the sum as a
-    string with one decimal (count / sum * 100), as the EDR examples show.
-    """
-    pairs = [(name, n) for name, n in counts if n > 0]
-    total = sum(n for _, n in pairs)
-    pairs.sort(key=lambda p: (-p[1], str(p[0])))
-    pairs = pairs[:limit]
-    if not pairs:
-        return []
-    top = pairs[0][1]
-    return [
-        {
-            "name": str(name),
-            "value": n,
-            "percent": math.floor(n * 100 / top + 0.5),
-            "ratio": f"{n * 100 / total:.1f}",
-        }
-        for name, n in pairs
-    ]

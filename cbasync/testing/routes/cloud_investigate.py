@@ -38,6 +38,7 @@ from cbasync.testing.dataset.cloud import (
     iso,
     parse_time_range,
     sort_spec,
+    window_seconds,
 )
 from cbasync.testing.jobs import MAX_AVAILABLE, JobEngine, JobView, SearchResult, job_engine
 from cbasync.testing.query import QueryError, parse
@@ -618,8 +619,6 @@ def _group(
     time_field = spec.get("field") or "device_timestamp"
     duration = None
     if spec.get("duration"):
-        from cbasync.testing.dataset.cloud import window_seconds
-
         duration = window_seconds("-" + str(spec["duration"]).lstrip("-"))
     method = str(spec.get("method") or "interval").lower()
     if method not in ("interval", "bucket"):

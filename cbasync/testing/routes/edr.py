@@ -11,6 +11,7 @@ before) and, with ``legacy_route_aliases``, under the old names too.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,6 +21,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from cbasync.testing.dataset.edr import EdrBackend, SearchPage, SolrParams, parse_solr
+from cbasync.testing.dataset.edr_binary import DEFAULT_ICON
 from cbasync.testing.dataset.errors import Invalid, NotFound
 from cbasync.testing.query import iso_to_epoch
 from cbasync.testing.routes._common import (
@@ -33,6 +35,7 @@ from cbasync.testing.routes._common import (
     read_object,
     success,
 )
+from cbasync.testing.search import facet_entries
 from cbasync.testing.state import EmulatorState
 
 __all__ = ["routes"]
@@ -324,8 +327,6 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         try:
             i = edr.find_binary(request.path_params["md5"])
         except NotFound:
-            from cbasync.testing.dataset.edr_binary import DEFAULT_ICON
-
             return Response(DEFAULT_ICON, media_type="image/png")
         return Response(edr.binaries.icon(i), media_type="image/png")
 
@@ -379,9 +380,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         if request.method == "POST":
             raw = await request.body()
             try:
-                import json as _json
-
-                parsed = _json.loads(raw) if raw.strip() else None
+                parsed = json.loads(raw) if raw.strip() else None
             except ValueError:
                 parsed = raw.decode("utf-8", "replace")
             block = parsed.get("license") if isinstance(parsed, dict) else parsed
@@ -581,8 +580,6 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     add("/api/v1/sensor", sensors_v1, ["GET"], slash=True)
 
     async def sensors_v2(request: Request) -> Response:
-        from cbasync.testing.routes._common import facet_entries
-
         qp = request.query_params
         found = edr.list_sensors(**_sensor_filters(request))
         docs = [edr.sensor_doc(ep) for ep in found]
