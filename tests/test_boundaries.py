@@ -316,8 +316,8 @@ BROKEN = [
     ),
     (
         "emulator_backends_know_no_http",
-        "cbasync/testing/search.py",
-        "from ..testing.app import create_app",
+        "cbasync/testing/search/engine.py",
+        "from ..app import create_app",
     ),
 ]
 

@@ -18,8 +18,6 @@ these calls.
 from __future__ import annotations
 
 import hashlib
-import heapq
-import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -28,7 +26,15 @@ from typing import Any
 
 from cbasync.testing.dataset.endpoints import POLICIES, Endpoint, EndpointPopulation
 from cbasync.testing.dataset.vfs import image_store
-from cbasync.testing.query import Categorical, FieldType, compile_query, iso_to_epoch, parse
+from cbasync.testing.query import Categorical, FieldType
+from cbasync.testing.search import (
+    Column,
+    CriteriaError,
+    Getter,
+    Table,
+    epoch_of,
+    facet_id,
+)
 from cbasync.testing.state import EmulatorState
 
 __all__ = [
@@ -52,44 +58,23 @@ __all__ = [
     "AlertStore",
     "AuthEventStore",
     "CloudOrg",
-    "Column",
-    "CriteriaError",
     "DefenseStore",
     "DeviceStore",
     "LiveQueryRun",
     "LiveQueryStore",
     "ProcessStore",
     "SqlError",
-    "Table",
     "ThreatIntelStore",
     "Workflow",
     "cloud_org",
-    "dict_table",
-    "epoch_of",
     "event_table",
-    "facet_values",
     "iso",
     "mix",
     "osquery_rows",
-    "parse_time_range",
     "short_id",
-    "sort_spec",
     "stable",
     "translate_edr_query",
-    "window_seconds",
 ]
-
-Getter = Callable[[int], Any]
-Column = Getter | Categorical[int]
-
-
-class CriteriaError(ValueError):
-    """A search body the server refuses (400): bad criteria, sort, time range or facet field."""
-
-    def __init__(self, message: str, *, field: str | None = None, known: Sequence[str] = ()):
-        super().__init__(message)
-        self.field = field
-        self.known = list(known)
 
 
 # --------------------------------------------------------------------------------------------
@@ -138,340 +123,6 @@ def _civil(days: int) -> tuple[int, int, int]:
     d = doy - (153 * mp + 2) // 5 + 1
     m = mp + 3 if mp < 10 else mp - 9
     return (y + 1 if m <= 2 else y), m, d
-
-
-_WINDOW = re.compile(r"^-?(\d+)([ywdhms])$", re.IGNORECASE)
-_WINDOW_UNITS = {"y": 365 * 86_400, "w": 7 * 86_400, "d": 86_400, "h": 3600, "m": 60, "s": 1}
-
-
-def window_seconds(text: str) -> float:
-    """``"-2w"`` → seconds (y, w, d, h, m, s units)."""
-    match = _WINDOW.match(str(text).strip())
-    if match is None:
-        raise CriteriaError(f"invalid time window {text!r} (expected e.g. -2w, -1d, -30m)")
-    return int(match.group(1)) * _WINDOW_UNITS[match.group(2).lower()]
-
-
-def epoch_of(value: Any) -> float:
-    """Epoch seconds of an ISO-8601 string or a number (seconds, or ms above 1e11)."""
-    epoch = iso_to_epoch(value)
-    if epoch is None:
-        raise CriteriaError(f"invalid timestamp {value!r} (expected ISO 8601)")
-    return epoch
-
-
-def parse_time_range(spec: Any, anchor: float) -> tuple[float, float] | None:
-    """``(start, end)`` epoch seconds of ``{start, end}``, ``{window}`` or ``{range}``; the window
-    wins over start/end (as the seeds say). Relative windows end at ``anchor``."""
-    if spec is None or spec == {}:
-        return None
-    if not isinstance(spec, Mapping):
-        raise CriteriaError("time_range must be an object")
-    relative = spec.get("window") or spec.get("range")
-    if relative:
-        return anchor - window_seconds(str(relative)), anchor
-    start = spec.get("start")
-    end = spec.get("end")
-    if start is None and end is None:
-        return None
-    return (
-        epoch_of(start) if start is not None else -math.inf,
-        epoch_of(end) if end is not None else math.inf,
-    )
-
-
-def sort_spec(raw: Any) -> list[tuple[str, bool]]:
-    """``[{"field": f, "order": "asc"|"desc"}]`` → ``[(field, descending)]``."""
-    if raw is None:
-        return []
-    if isinstance(raw, Mapping):
-        raw = [raw]
-    if not isinstance(raw, list):
-        raise CriteriaError("sort must be a list of {field, order}")
-    out: list[tuple[str, bool]] = []
-    for item in raw:
-        if not isinstance(item, Mapping) or not isinstance(item.get("field"), str):
-            raise CriteriaError("each sort entry needs a field")
-        order = str(item.get("order", "asc")).lower()
-        if order not in ("asc", "desc"):
-            raise CriteriaError(f"invalid sort order {item.get('order')!r}", field="sort.order")
-        out.append((item["field"], order == "desc"))
-    return out
-
-
-def _norm(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.lower()
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def _values(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return list(value)
-    return [value]
-
-
-class _Desc:
-    """Reverses one component of a composite sort key."""
-
-    __slots__ = ("v",)
-
-    def __init__(self, v: Any) -> None:
-        self.v = v
-
-    def __lt__(self, other: _Desc) -> bool:
-        return bool(other.v < self.v)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Desc) and bool(self.v == other.v)
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-def _rank(value: Any) -> tuple[int, Any]:
-    if isinstance(value, (list, tuple)):
-        value = value[0] if value else None
-    if value is None:
-        return (3, 0)
-    if isinstance(value, bool):
-        return (0, int(value))
-    if isinstance(value, (int, float)):
-        return (0, value)
-    return (1, str(value).lower())
-
-
-# --------------------------------------------------------------------------------------------
-# Table: queries, criteria, time ranges, sorting and facets over row indices
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Table:
-    """Rows ``0..count-1`` described by per-field getters.
-
-    ``columns`` maps a field to a getter ``index -> value`` or a :class:`Categorical` (a code per
-    row into a small value table: criteria, queries and facets on it cost one lookup per row).
-    ``schema`` types the fields for the query language; ``default_fields`` are searched by a bare
-    term; ``time_field`` is what ``time_range`` filters on; ``special`` criteria keys have their
-    own row tests (e.g. a device ``status`` of ``ACTIVE``).
-    """
-
-    count: Callable[[], int]
-    columns: Mapping[str, Column]
-    schema: Mapping[str, FieldType]
-    default_fields: Sequence[str] = ()
-    time_field: str | None = None
-    time_criteria: frozenset[str] = frozenset()
-    special: Mapping[str, Callable[[list[Any]], Callable[[int], bool]]] = field(
-        default_factory=dict
-    )
-    aliases: Mapping[str, str] = field(default_factory=dict)
-
-    def column(self, name: str) -> Column | None:
-        return self.columns.get(self.aliases.get(name, name))
-
-    def value(self, i: int, name: str) -> Any:
-        col = self.column(name)
-        if col is None:
-            return None
-        if isinstance(col, Categorical):
-            return col.values[col.code(i)]
-        return col(i)
-
-    # -- predicates ------------------------------------------------------------------------------
-    def _accessor(self, name: str) -> Column | None:
-        return self.column(name)
-
-    def query_predicate(self, query: str | None, anchor: float) -> Callable[[int], bool] | None:
-        if query is None or not str(query).strip():
-            return None
-        node = parse(str(query))
-        return compile_query(
-            node,
-            schema={self.aliases.get(k, k): v for k, v in self.schema.items()} | dict(self.schema),
-            default_fields=self.default_fields,
-            accessor=self._accessor,
-            now=anchor,
-            query=str(query),
-        )
-
-    def _value_test(self, name: str, wanted: list[Any]) -> Callable[[int], bool]:
-        col = self.column(name)
-        if col is None:
-            raise CriteriaError(f"unknown criteria field {name!r}", field=name)
-        targets = {_norm(v) for v in wanted}
-        pathlike = self.schema.get(self.aliases.get(name, name), self.schema.get(name)) == "text"
-        tails = tuple(f"{sep}{t}" for t in targets if isinstance(t, str) for sep in ("\\", "/"))
-
-        def hit(value: Any) -> bool:
-            for v in _values(value):
-                n = _norm(v)
-                if n in targets or (pathlike and isinstance(n, str) and n.endswith(tails)):
-                    return True
-            return False
-
-        if isinstance(col, Categorical):
-            table = [hit(v) for v in col.values]
-            code = col.code
-            return lambda i: table[code(i)]
-        getter = col
-        return lambda i: hit(getter(i))
-
-    def _time_test(self, name: str, spec: Any, anchor: float) -> Callable[[int], bool]:
-        span = parse_time_range(spec, anchor)
-        col = self.column(name)
-        if col is None or isinstance(col, Categorical):
-            raise CriteriaError(f"unknown time field {name!r}", field=name)
-        if span is None:
-            return lambda i: True
-        lo, hi = span
-        getter = col
-
-        def test(i: int) -> bool:
-            v = getter(i)
-            if v is None:
-                return False
-            t = v if isinstance(v, (int, float)) else epoch_of(v)
-            return bool(lo <= t <= hi)
-
-        return test
-
-    def criteria_predicate(
-        self, criteria: Any, anchor: float, *, negate: bool = False
-    ) -> Callable[[int], bool] | None:
-        if criteria is None or criteria == {}:
-            return None
-        if not isinstance(criteria, Mapping):
-            raise CriteriaError("criteria must be an object mapping fields to value lists")
-        tests: list[Callable[[int], bool]] = []
-        for name, raw in criteria.items():
-            if name in self.special:
-                tests.append(self.special[name](_values(raw)))
-            elif name in self.time_criteria:
-                tests.append(self._time_test(name, raw, anchor))
-            else:
-                values = _values(raw)
-                if not values:
-                    continue
-                tests.append(self._value_test(name, values))
-        if not tests:
-            return None
-        if negate:
-            # Exclusions: a row is dropped when it matches any excluded field.
-            return lambda i: not any(t(i) for t in tests)
-        return lambda i: all(t(i) for t in tests)
-
-    def select(
-        self,
-        *,
-        query: str | None = None,
-        criteria: Any = None,
-        exclusions: Any = None,
-        time_range: Any = None,
-        anchor: float,
-        extra: Callable[[int], bool] | None = None,
-        limit_scan: int | None = None,
-    ) -> list[int]:
-        """Indices of the matching rows, in row order."""
-        tests = [
-            p
-            for p in (
-                self.criteria_predicate(criteria, anchor),
-                self.criteria_predicate(exclusions, anchor, negate=True),
-                self.query_predicate(query, anchor),
-                extra,
-            )
-            if p is not None
-        ]
-        if self.time_field is not None and time_range:
-            tests.insert(0, self._time_test(self.time_field, time_range, anchor))
-        n = self.count() if limit_scan is None else min(self.count(), limit_scan)
-        if not tests:
-            return list(range(n))
-        if len(tests) == 1:
-            only = tests[0]
-            return [i for i in range(n) if only(i)]
-        return [i for i in range(n) if all(t(i) for t in tests)]
-
-    def sorted(
-        self, indices: list[int], spec: list[tuple[str, bool]], *, default: list[tuple[str, bool]]
-    ) -> list[int]:
-        spec = spec or default
-        if not spec:
-            return indices
-        for name, _ in spec:
-            if self.column(name) is None:
-                raise CriteriaError(f"cannot sort on unknown field {name!r}", field="sort.field")
-        if len(spec) == 1:
-            name, desc = spec[0]
-            return sorted(indices, key=lambda i: _rank(self.value(i, name)), reverse=desc)
-
-        def key(i: int) -> tuple[Any, ...]:
-            return tuple(
-                _Desc(_rank(self.value(i, n))) if d else _rank(self.value(i, n)) for n, d in spec
-            )
-
-        return sorted(indices, key=key)
-
-    def top(
-        self,
-        indices: list[int],
-        spec: list[tuple[str, bool]],
-        k: int,
-        *,
-        default: list[tuple[str, bool]],
-    ) -> list[int]:
-        """The first ``k`` of ``indices`` in sort order (cheaper than a full sort when k is small)."""
-        spec = spec or default
-        if not spec or k >= len(indices):
-            return self.sorted(indices, spec, default=default)[:k]
-        for name, _ in spec:
-            if self.column(name) is None:
-                raise CriteriaError(f"cannot sort on unknown field {name!r}", field="sort.field")
-
-        def key(i: int) -> tuple[Any, ...]:
-            parts = [
-                _Desc(_rank(self.value(i, n))) if d else _rank(self.value(i, n)) for n, d in spec
-            ]
-            return (*parts, i)
-
-        return heapq.nsmallest(k, indices, key=key)
-
-    def facet(self, indices: Iterable[int], name: str) -> list[tuple[Any, int]]:
-        """``(value, count)`` pairs of one field over ``indices``, most frequent first."""
-        col = self.column(name)
-        if col is None:
-            raise CriteriaError(f"unknown facet field {name!r}", field=name)
-        counts: Counter[Any] = Counter()
-        if isinstance(col, Categorical):
-            codes: Counter[int] = Counter(col.code(i) for i in indices)
-            for code, n in codes.items():
-                for v in _values(col.values[code]):
-                    counts[v] += n
-        else:
-            for i in indices:
-                for v in _values(col(i)):
-                    counts[v] += 1
-        return sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
-
-
-def facet_values(pairs: Sequence[tuple[Any, int]], rows: int | None) -> list[dict[str, Any]]:
-    """Cloud facet values: ``[{"total", "id", "name"}]``, top ``rows`` (0/None: all)."""
-    if rows:
-        pairs = pairs[:rows]
-    return [{"total": n, "id": _facet_id(v), "name": _facet_id(v)} for v, n in pairs]
-
-
-def _facet_id(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -873,7 +524,7 @@ class DeviceStore:
     def facet_name(self, field_name: str, value: Any) -> str:
         if field_name == "policy_id":
             return dict(POLICIES).get(value, f"Policy {value}")
-        return _facet_id(value)
+        return facet_id(value)
 
     # -- actions ---------------------------------------------------------------------------------
     def act(self, action: str, device_ids: Iterable[int], options: Mapping[str, Any]) -> int:
@@ -3387,45 +3038,6 @@ class LiveQueryStore:
                 }
             )
         return out
-
-
-def dict_table(
-    rows: list[dict[str, Any]],
-    schema: Mapping[str, FieldType] | None = None,
-    time_fields: Iterable[str] = (),
-) -> Table:
-    """A Table over materialised (possibly nested) dict rows; dotted names reach into them."""
-
-    def getter(name: str) -> Getter:
-        parts = name.split(".")
-
-        def get(i: int) -> Any:
-            cur: Any = rows[i]
-            for p in parts:
-                if not isinstance(cur, Mapping):
-                    return None
-                cur = cur.get(p)
-            return cur
-
-        return get
-
-    class _Columns(dict[str, Column]):
-        def __missing__(self, key: str) -> Column:
-            col = getter(key)
-            self[key] = col
-            return col
-
-        def get(self, key: str, default: Any = None) -> Any:
-            return self[key]
-
-    times = frozenset(time_fields)
-    cols = _Columns()
-    for name in times:
-        raw = getter(name)
-        cols[name] = (lambda g: lambda i: epoch_of(g(i)) if g(i) else None)(raw)
-    return Table(
-        count=lambda: len(rows), columns=cols, schema=dict(schema or {}), time_criteria=times
-    )
 
 
 # --------------------------------------------------------------------------------------------

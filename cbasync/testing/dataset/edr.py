@@ -330,32 +330,32 @@ class EdrBackend:
 
     def _grouped(self, keys: Keys, group: str, cache_key: Any) -> Keys:
         """``cb.group``: the first document in sort order of each group value."""
-        hit = self.process_search._cache.get(("group", group, cache_key))
-        if hit is not None:
-            return hit
+        return self.process_search.cached(
+            ("group", group, cache_key), lambda: self._first_of_each(keys, group)
+        )
+
+    def _first_of_each(self, keys: Keys, group: str) -> Keys:
+        out = array("I")
         if group in ("id", "process_id"):
             process_of = self.processes.process_of_doc()
             seen: set[int] = set()
-            out = array("I")
             for d in keys:
                 p = process_of(d)
                 if p not in seen:
                     seen.add(p)
                     out.append(d)
-        else:
-            col = self.process_search.accessor(group)
-            if col is None:
-                raise QueryError(f"cannot group by unknown field {group!r}")
-            get = getter_of(col)
-            seen_values: set[Any] = set()
-            out = array("I")
-            for d in keys:
-                value = get(d)
-                marker = tuple(value) if isinstance(value, list) else value
-                if marker not in seen_values:
-                    seen_values.add(marker)
-                    out.append(d)
-        self.process_search._cache.put(("group", group, cache_key), out)
+            return out
+        col = self.process_search.accessor(group)
+        if col is None:
+            raise QueryError(f"cannot group by unknown field {group!r}")
+        get = getter_of(col)
+        seen_values: set[Any] = set()
+        for d in keys:
+            value = get(d)
+            marker = tuple(value) if isinstance(value, list) else value
+            if marker not in seen_values:
+                seen_values.add(marker)
+                out.append(d)
         return out
 
     def process_page(self, p: SolrParams) -> SearchPage:

@@ -24,6 +24,7 @@ from cbasync.testing.dataset.edr_binary import BinaryCatalog, shared_binaries
 from cbasync.testing.dataset.endpoints import Endpoint
 from cbasync.testing.dataset.errors import Forbidden, Invalid, NotFound
 from cbasync.testing.query import iso_to_epoch
+from cbasync.testing.search import APP_CONTROL, ordered
 from cbasync.testing.state import EmulatorState
 
 __all__ = ["Collection", "Condition", "ProtectionBackend", "parse_conditions"]
@@ -1009,7 +1010,10 @@ class ProtectionBackend:
             desc = len(parts) > 1 and parts[1].upper() == "DESC"
             if len(parts) > 1 and parts[1].upper() not in ("ASC", "DESC"):
                 raise Invalid(f"sort direction must be ASC or DESC, not {parts[1]!r}")
-            rows.sort(key=lambda r: _sort_key(r.get(fieldname)), reverse=desc)
+            order = ordered(
+                range(len(rows)), [(lambda i: rows[i].get(fieldname), desc)], APP_CONTROL
+            )
+            rows = [rows[i] for i in order]
         if limit == 0:
             return rows
         size = 1000 if limit is None else limit
@@ -1245,14 +1249,6 @@ class ProtectionBackend:
         # Catalog, instance and event rows embed the file state: regenerate them.
         for n in ("fileCatalog", "fileInstance", "event", "fileInstanceDeleted"):
             self.collections[n]._cache.clear()
-
-
-def _sort_key(value: Any) -> tuple[int, Any]:
-    if value is None:
-        return (2, "")
-    if isinstance(value, bool | int | float):
-        return (0, float(value))
-    return (1, str(value).lower())
 
 
 _COMPUTER_FIELDS = (

@@ -1,4 +1,4 @@
-"""Helpers every route module shares: JSON rendering, error bodies, paging, sorting, facets.
+"""Helpers every route module shares: JSON rendering, error bodies, parameters and paging.
 
 Route modules stay thin: parse the request with these helpers, call a backend, render with
 :func:`json_response`. An error anywhere is raised as :class:`HttpError` and rendered by the app,
@@ -8,7 +8,7 @@ so handlers never build error responses by hand.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -24,16 +24,13 @@ __all__ = [
     "cloud_error",
     "cloud_page",
     "dumps",
-    "edr_error",
     "int_param",
     "json_response",
     "no_content",
-    "parse_sort",
     "query_error",
     "read_json",
+    "read_object",
     "require_org",
-    "solr_page",
-    "sort_key_for",
     "success",
 ]
 
@@ -86,14 +83,6 @@ class HttpError(Exception):
                 self.body, status_code=self.status, headers=self.headers, media_type=self.media_type
             )
         return json_response(self.body, self.status, self.headers)
-
-
-def edr_error(status: int, reason: str, message: str | None = None) -> HttpError:
-    """An EDR-style error (``{"reason": ..., "message": ...}``)."""
-    body: dict[str, Any] = {"reason": reason}
-    if message is not None:
-        body["message"] = message
-    return HttpError(status, body)
 
 
 def query_error(exc: QueryError) -> HttpError:
@@ -181,26 +170,6 @@ def bool_param(params: Mapping[str, str], name: str, default: bool = False) -> b
     return raw.strip().lower() in ("true", "1", "yes", "on")
 
 
-def solr_page(
-    params: Mapping[str, str], *, default_rows: int = 10, max_rows: int = 10_000
-) -> tuple[int, int]:
-    """``(start, rows)`` of an EDR Solr search (0-based ``start``, not capped).
-
-    ``rows`` above ``max_rows`` (``maxRowsSolrReportQuery``, 10,000) in one request is a 400.
-    """
-    start = int_param(params, "start", 0, minimum=0)
-    rows = int_param(params, "rows", default_rows, minimum=0)
-    if rows > max_rows:
-        raise HttpError(
-            400,
-            {
-                "reason": "too_many_rows",
-                "message": f"rows={rows} exceeds the limit of {max_rows} rows per request",
-            },
-        )
-    return start, rows
-
-
 def cloud_page(
     body: Mapping[str, Any],
     *,
@@ -229,65 +198,3 @@ def cloud_page(
             f"start + rows exceeds the maximum of {max_rows} retrievable rows",
         )
     return offset, rows
-
-
-def parse_sort(spec: str | None, default: str) -> list[tuple[str, bool]]:
-    """EDR ``sort`` (``"last_update desc"``, ``"start asc, process_name desc"``) as
-    ``[(field, descending)]``. A field without a direction sorts ascending, as Solr does."""
-    text = (spec or "").strip() or default
-    out: list[tuple[str, bool]] = []
-    for part in text.split(","):
-        words = part.split()
-        if not words:
-            continue
-        if len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
-            raise HttpError(
-                400, {"reason": "invalid_sort", "message": f"cannot parse sort {part.strip()!r}"}
-            )
-        out.append((words[0], len(words) == 2 and words[1].lower() == "desc"))
-    return out
-
-
-class _Reversed:
-    """Wraps a sort key so ``sorted`` orders it descending inside a composite key."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __lt__(self, other: _Reversed) -> bool:
-        return bool(other.value < self.value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Reversed) and bool(self.value == other.value)
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-def _normalise(value: Any) -> tuple[int, Any]:
-    # None sorts last ascending (Solr's sortMissingLast); mixed types compare by type rank.
-    if value is None:
-        return (3, 0)
-    if isinstance(value, bool):
-        return (0, int(value))
-    if isinstance(value, int | float):
-        return (0, value)
-    if isinstance(value, str):
-        return (1, value.lower())
-    return (2, str(value))
-
-
-def sort_key_for(
-    fields: Sequence[tuple[str, bool]], getter: Callable[[Any, str], Any]
-) -> Callable[[Any], tuple[Any, ...]]:
-    """A key function for ``sorted`` over items, from ``parse_sort`` output and a field getter."""
-
-    def key(item: Any) -> tuple[Any, ...]:
-        parts: list[Any] = []
-        for name, desc in fields:
-            v = _normalise(getter(item, name))
-            parts.append(_Reversed(v) if desc else v)
-        return tuple(parts)
-
-    return key

@@ -21,9 +21,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from cbasync.testing.dataset.cloud import CriteriaError, iso
+from cbasync.testing.dataset.cloud import iso
 from cbasync.testing.jobs import Job, JobEngine, JobNotFoundError, job_engine
 from cbasync.testing.routes._common import HttpError, cloud_error, json_response, require_org
+from cbasync.testing.search import CriteriaError
 from cbasync.testing.state import EmulatorState
 
 __all__ = [

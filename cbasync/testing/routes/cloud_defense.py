@@ -23,16 +23,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from cbasync.testing.dataset.cloud import (
-    V3_RESULT_CAP,
-    CloudOrg,
-    CriteriaError,
-    DefenseStore,
-    cloud_org,
-)
+from cbasync.testing.dataset.cloud import V3_RESULT_CAP, CloudOrg, DefenseStore, cloud_org
 from cbasync.testing.dataset.endpoints import POLICIES
 from cbasync.testing.routes._common import HttpError, json_response, read_json
 from cbasync.testing.routes.cloud_common import Handler
+from cbasync.testing.search import CriteriaError
 from cbasync.testing.state import EmulatorState
 
 __all__ = ["routes"]

@@ -26,24 +26,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from cbasync.testing.dataset.cloud import (
-    AUTH_DESCRIPTIONS,
-    CloudOrg,
-    CriteriaError,
-    Table,
-    cloud_org,
-    epoch_of,
-    event_table,
-    facet_values,
-    iso,
-    parse_time_range,
-    sort_spec,
-    window_seconds,
-)
+from cbasync.testing.dataset.cloud import AUTH_DESCRIPTIONS, CloudOrg, cloud_org, event_table, iso
 from cbasync.testing.jobs import MAX_AVAILABLE, JobEngine, JobView, SearchResult, job_engine
 from cbasync.testing.query import QueryError, parse
 from cbasync.testing.routes._common import cloud_error, int_param, json_response, read_json
 from cbasync.testing.routes.cloud_common import Handler, body_dict, cloud_handler
+from cbasync.testing.search import (
+    CriteriaError,
+    Table,
+    epoch_of,
+    facet_values,
+    parse_time_range,
+    sort_spec,
+    window_seconds,
+)
 from cbasync.testing.state import EmulatorState
 
 __all__ = ["routes", "validation"]

@@ -28,15 +28,13 @@ from cbasync.testing.dataset.cloud import (
     LiveQueryRun,
     LiveQueryStore,
     cloud_org,
-    dict_table,
-    facet_values,
     iso,
-    sort_spec,
     stable,
 )
 from cbasync.testing.jobs import job_engine
 from cbasync.testing.routes._common import cloud_error, json_response, no_content, read_json
 from cbasync.testing.routes.cloud_common import Handler, body_dict, cloud_handler
+from cbasync.testing.search import dict_table, facet_values, sort_spec
 from cbasync.testing.state import EmulatorState
 
 __all__ = ["routes"]

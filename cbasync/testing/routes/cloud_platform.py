@@ -29,15 +29,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from cbasync.testing.dataset.cloud import (
-    DEVICE_FACET_FIELDS,
-    CloudOrg,
-    CriteriaError,
-    cloud_org,
-    facet_values,
-    iso,
-    sort_spec,
-)
+from cbasync.testing.dataset.cloud import DEVICE_FACET_FIELDS, CloudOrg, cloud_org, iso
 from cbasync.testing.jobs import Job, JobEngine, job_engine
 from cbasync.testing.routes._common import (
     cloud_error,
@@ -47,6 +39,7 @@ from cbasync.testing.routes._common import (
     read_json,
 )
 from cbasync.testing.routes.cloud_common import Handler, body_dict, cloud_handler
+from cbasync.testing.search import CriteriaError, facet_values, sort_spec
 from cbasync.testing.state import EmulatorState
 
 __all__ = ["routes"]
