@@ -182,12 +182,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     async def create_policy(request: Request) -> Response:
         info = policy_body(await read_json(request))
         store = defense()
-        policy_id = store._next_policy
-        store._next_policy += 1
-        template = store._policy(policy_id, info["name"], policy_id)
-        policy = {**template, **info, "id": policy_id}
-        policy.setdefault("policy", template["policy"])
-        store.policies[policy_id] = policy
+        policy_id = store.create_policy(info)
         store.record(f"Created policy {info['name']}", request.url.path)
         return json_response(_ok(policyId=policy_id))
 
@@ -223,11 +218,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     async def add_rule(request: Request) -> Response:
         policy = policy_of(request)
         rule = rule_body(await read_json(request))
-        store = defense()
-        store._next_rule += 1
-        rule = {"required": False, **rule, "id": store._next_rule}
-        policy["policy"].setdefault("rules", []).append(rule)
-        return json_response(_ok(ruleId=rule["id"]))
+        return json_response(_ok(ruleId=defense().add_rule(policy, rule)))
 
     def rule_index(policy: dict[str, Any], request: Request) -> int:
         raw = request.path_params["rule_id"]

@@ -26,7 +26,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from cbasync.testing.dataset.cloud import AUTH_DESCRIPTIONS, CloudOrg, cloud_org, event_table, iso
+from cbasync.testing.dataset.cloud import (
+    AUTH_DESCRIPTIONS,
+    CloudOrg,
+    cloud_org,
+    event_table,
+    iso,
+    process_events,
+)
 from cbasync.testing.jobs import MAX_AVAILABLE, JobEngine, JobView, SearchResult, job_engine
 from cbasync.testing.query import QueryError, parse
 from cbasync.testing.routes._common import cloud_error, int_param, json_response, read_json
@@ -396,16 +403,16 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         return facet_results("process_facet", request)
 
     # ------------------------------------------------------------------ events
-    def process_events(guid: str) -> tuple[list[dict[str, Any]], Table]:
+    def events_of(guid: str) -> tuple[list[dict[str, Any]], Table]:
         store = org().processes
         index = store.index_of(guid)
-        events = store.events(index) if index is not None else []
+        events = process_events(store, index) if index is not None else []
         return events, event_table(events)
 
     async def event_search(request: Request) -> Response:
         body = body_dict(await read_json(request, required=False))
         guid = request.path_params["process_guid"]
-        events, table = process_events(guid)
+        events, table = events_of(guid)
         query = body.get("query")
         indices = table.select(
             query=query,
@@ -440,7 +447,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
 
     async def event_facet(request: Request) -> Response:
         body = body_dict(await read_json(request))
-        events, table = process_events(request.path_params["process_guid"])
+        events, table = events_of(request.path_params["process_guid"])
         indices = table.select(
             query=body.get("query"), criteria=body.get("criteria"), anchor=org().anchor
         )
