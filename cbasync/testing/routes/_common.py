@@ -1,40 +1,55 @@
-"""Helpers every route module shares: JSON rendering, error bodies, parameters and paging.
+"""What every route module shares: the handler base class, the route table helpers, JSON
+rendering, error bodies, parameters and paging.
 
-Route modules stay thin: parse the request with these helpers, call a backend, render with
-:func:`json_response`. An error anywhere is raised as :class:`HttpError` and rendered by the app,
-so handlers never build error responses by hand.
+A route module is a class (or a few) of handlers, one async method per route, built once per app
+over the emulator's state, and a ``routes(state)`` function at the bottom of the module that is
+its route table. Handlers stay thin: parse the request with these helpers, call a backend,
+render with :func:`json_response`. An error anywhere is raised as :class:`HttpError` (or a
+backend's domain error) and rendered by the app, so handlers never build error responses by hand.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
 from cbasync.testing.dataset.errors import Invalid
 from cbasync.testing.query import QueryError
+from cbasync.testing.state import EmulatorState
 
 __all__ = [
     "JSON_MEDIA_TYPE",
+    "Handler",
+    "Handlers",
     "HttpError",
+    "RouteSpec",
     "bool_param",
     "cloud_error",
     "cloud_page",
     "dumps",
     "int_param",
+    "item",
     "json_response",
     "no_content",
     "query_error",
     "read_json",
     "read_object",
     "require_org",
+    "route_table",
     "success",
+    "with_slash",
 ]
 
 JSON_MEDIA_TYPE = "application/json; charset=utf-8"
+
+Handler = Callable[[Request], Awaitable[Response]]
+RouteSpec = tuple[str, Handler, Sequence[str]]
+"""One row of a route table: path template, handler, HTTP methods."""
 
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
@@ -198,3 +213,60 @@ def cloud_page(
             f"start + rows exceeds the maximum of {max_rows} retrievable rows",
         )
     return offset, rows
+
+
+class Handlers:
+    """The handlers of one route module over one emulator state (one instance per app)."""
+
+    def __init__(self, state: EmulatorState) -> None:
+        self.state = state
+        self.config = state.config
+        self.clock = state.clock
+
+
+def route_table(
+    specs: Iterable[RouteSpec],
+    *,
+    prefix: str = "",
+    wrap: Callable[[Handler], Handler] | None = None,
+) -> list[BaseRoute]:
+    """Starlette routes from ``(path, handler, methods)`` rows, in order (Starlette tries routes
+    in order); ``wrap`` puts each handler behind a guard (an org check, an error mapping)."""
+    return [
+        Route(prefix + path, wrap(handler) if wrap else handler, methods=list(methods))
+        for path, handler, methods in specs
+    ]
+
+
+def with_slash(path: str, handler: Handler, methods: Sequence[str]) -> list[RouteSpec]:
+    """A route and its trailing-slash twin: clients that add the slash are served, not
+    redirected (httpx does not follow redirects by default)."""
+    return [(path, handler, methods), (path + "/", handler, methods)]
+
+
+def _success_unless_given(result: Any) -> Response:
+    return success() if result is None else json_response(result)
+
+
+async def item(
+    request: Request,
+    get: Callable[[], Any],
+    *,
+    update: Callable[[Any], Any] | None = None,
+    delete: Callable[[], object] | None = None,
+    read: Callable[[Request], Awaitable[Any]] = read_object,
+    updated: Callable[[Any], Response] = _success_unless_given,
+    deleted: Callable[[], Response] = success,
+) -> Response:
+    """One object's GET/PUT/DELETE route (the route's methods say which can arrive).
+
+    PUT reads the body with ``read``, calls ``update(body)`` and answers ``updated`` of what it
+    returned (by default the object it returns, or EDR's ``{"result": "success"}``); DELETE calls
+    ``delete()`` and answers ``deleted()``; anything else (GET, HEAD) answers ``get()``.
+    """
+    if request.method == "PUT" and update is not None:
+        return updated(update(await read(request)))
+    if request.method == "DELETE" and delete is not None:
+        delete()
+        return deleted()
+    return json_response(get())
