@@ -20,24 +20,24 @@ detail, facet and group jobs, descriptions, suggestions and query validation. Id
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
-from cbasync.testing.dataset.cloud import (
-    AUTH_DESCRIPTIONS,
-    CloudOrg,
-    cloud_org,
-    event_table,
-    iso,
-    process_events,
-)
-from cbasync.testing.jobs import MAX_AVAILABLE, JobEngine, JobView, SearchResult, job_engine
+from cbasync.testing.dataset.cloud import AUTH_DESCRIPTIONS, event_table, iso, process_events
+from cbasync.testing.jobs import MAX_AVAILABLE, JobView, SearchResult
 from cbasync.testing.query import QueryError, parse
-from cbasync.testing.routes._common import cloud_error, int_param, json_response, read_json
-from cbasync.testing.routes.cloud_common import Handler, body_dict, cloud_handler
+from cbasync.testing.routes._cloud import CloudHandlers, body_dict, cloud_guard
+from cbasync.testing.routes._common import (
+    RouteSpec,
+    cloud_error,
+    int_param,
+    json_response,
+    read_json,
+    route_table,
+)
 from cbasync.testing.search import (
     CriteriaError,
     Table,
@@ -50,6 +50,13 @@ from cbasync.testing.search import (
 from cbasync.testing.state import EmulatorState
 
 __all__ = ["routes", "validation"]
+
+
+class Projection(Protocol):
+    """A store whose rows a search returns with the fields asked for."""
+
+    def project(self, i: int, fields: Sequence[str] | None) -> dict[str, Any]: ...
+
 
 P2 = "/api/investigate/v2/orgs/{org_key}/processes"
 P1 = "/api/investigate/v1/orgs/{org_key}/processes"
@@ -139,19 +146,13 @@ def _range(table: Table, indices: Sequence[int], spec: Any) -> dict[str, Any]:
     return {"start": start, "end": end, "bucket_size": size, "field": name, "values": values}
 
 
-def routes(state: EmulatorState) -> list[BaseRoute]:
-    config = state.config
-    org_key = config.org_key
-
-    def org() -> CloudOrg:
-        return cloud_org(state)
-
-    def engine() -> JobEngine:
-        return job_engine(state)
+class SearchJobHandlers(CloudHandlers):
+    """What the process and auth-event routes share: submitting a search, detail or facet job
+    and reading its results."""
 
     # ------------------------------------------------------------------ generic search jobs
     def submit_search(
-        kind: str, table_of: Callable[[], Table], body: dict[str, Any], suffix: str
+        self, kind: str, table_of: Callable[[], Table], body: dict[str, Any], suffix: str
     ) -> Response:
         query = body.get("query")
         criteria = body.get("criteria")
@@ -160,16 +161,16 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             raise cloud_error(400, "INVALID_ARGUMENT", "query or criteria/exclusions is required")
         rows_cap = _rows_cap(body)
         spec = sort_spec(body.get("sort"))
-        searchers = config.job_searchers
+        searchers = self.config.job_searchers
         time_range = body.get("time_range")
         criteria = dict(criteria or {})
         if body.get("process_guid") and kind == "process_search":
             criteria.setdefault("process_guid", [body["process_guid"]])
-        _validate(table_of(), query, criteria, exclusions, time_range, spec, org().anchor)
+        _validate(table_of(), query, criteria, exclusions, time_range, spec, self.org.anchor)
 
         def compute() -> SearchResult:
             table = table_of()
-            anchor = org().anchor
+            anchor = self.org.anchor
             indices = table.select(
                 query=query,
                 criteria=criteria,
@@ -188,18 +189,22 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             return SearchResult.build(top, lambda i: i, searchers, total_by_shard=found)
 
         key = (kind, repr(sorted(body.items(), key=lambda kv: kv[0])))
-        job = engine().submit(
+        job = self.engine.submit(
             kind,
-            compute=engine().cached(key, compute),
+            compute=self.engine.cached(key, compute),
             request=body,
-            job_id=engine().uuid_id(suffix),
+            job_id=self.engine.uuid_id(suffix),
             rows_cap=rows_cap,
-            no_data=not org().has_online_endpoints,
+            no_data=not self.org.has_online_endpoints,
         )
         return json_response({"job_id": job.id})
 
     def results_page(
-        view: JobView, request: Request, render: Callable[[int], dict[str, Any]], default_rows: int
+        self,
+        view: JobView,
+        request: Request,
+        render: Callable[[int], dict[str, Any]],
+        default_rows: int,
     ) -> dict[str, Any]:
         start = int_param(request.query_params, "start", 0, minimum=0)
         rows = int_param(
@@ -219,128 +224,37 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             body["message"] = view.message
         return body
 
-    # ------------------------------------------------------------------ processes
-    async def process_search(request: Request) -> Response:
-        body = body_dict(await read_json(request))
-        return submit_search("process_search", lambda: org().processes.table, body, "")
-
-    async def process_results(request: Request) -> Response:
-        job, view = engine().poll(request.path_params["job_id"], "process_search")
+    def search_results(self, request: Request, kind: str, store: Projection) -> Response:
+        """A page of a search job's results, each row the fields the search asked for."""
+        job, view = self.engine.poll(request.path_params["job_id"], kind)
         fields = job.request.get("fields")
-        store = org().processes
-        return json_response(results_page(view, request, lambda i: store.project(i, fields), 10))
-
-    async def process_status_v1(request: Request) -> Response:
-        job, view = engine().poll(request.path_params["job_id"], "process_search")
         return json_response(
-            {"contacted": view.contacted, "completed": view.completed, "query": job.request}
+            self.results_page(view, request, lambda i: store.project(i, fields), 10)
         )
 
-    async def process_job_list(request: Request) -> Response:
-        return json_response({"query_ids": [j.id for j in engine().jobs("process_search")]})
-
-    async def process_limits(request: Request) -> Response:
-        anchor = org().anchor
-        lower = anchor - config.history_days * 86_400
-        return json_response(
-            {
-                "status_code": 200,
-                "time_bounds": {"upper": int(anchor * 1000), "lower": int(lower * 1000)},
-            }
-        )
-
-    async def process_validation(request: Request) -> Response:
-        if request.method == "POST":
-            body = body_dict(await read_json(request))
-            return json_response(validation(body.get("query") or body.get("q")))
-        return json_response(validation(request.query_params.get("q")))
-
-    def detail_job(kind: str, ids: list[int], render: Callable[[int], dict[str, Any]]) -> Response:
-        searchers = config.job_searchers
+    def detail_job(
+        self, kind: str, ids: list[int], render: Callable[[int], dict[str, Any]]
+    ) -> Response:
+        searchers = self.config.job_searchers
 
         def compute() -> SearchResult:
             return SearchResult.build(ids, lambda i: i, searchers)
 
-        job = engine().submit(kind, compute=compute, job_id=engine().uuid_id("-sqs"))
+        job = self.engine.submit(kind, compute=compute, job_id=self.engine.uuid_id("-sqs"))
         job.state["render"] = render
         return json_response({"job_id": job.id})
 
-    async def process_details(request: Request) -> Response:
-        body = body_dict(await read_json(request))
-        guids = body.get("process_guids")
-        if not isinstance(guids, list) or not guids:
-            raise cloud_error(400, "INVALID_ARGUMENT", "process_guids (a list) is required")
-        store = org().processes
-        ids = [i for i in (store.index_of(str(g)) for g in guids) if i is not None]
-        return detail_job("process_detail", ids, lambda i: store.doc(i, full=True))
-
-    async def detail_results(request: Request) -> Response:
+    async def detail_results(self, request: Request) -> Response:
         kind = (
             "auth_detail"
-            if request.url.path.startswith(A2.replace("{org_key}", org_key))
+            if request.url.path.startswith(A2.replace("{org_key}", self.config.org_key))
             else "process_detail"
         )
-        job, view = engine().poll(request.path_params["job_id"], kind)
+        job, view = self.engine.poll(request.path_params["job_id"], kind)
         render: Callable[[int], dict[str, Any]] = job.state["render"]
-        return json_response(results_page(view, request, render, 500))
+        return json_response(self.results_page(view, request, render, 500))
 
-    def summary(i: int | None) -> tuple[dict[str, Any], dict[str, Any]]:
-        store = org().processes
-        if i is None:
-            return {}, {}
-        doc = store.doc(i, full=True)
-        parent = store.parent_index(i)
-        children = [store.doc(c, full=True) for c in store.children(i)]
-        summary_ = {
-            "process": doc,
-            "parent": store.doc(parent, full=True) if parent is not None else None,
-            "siblings": [store.doc(s, full=True) for s in store.siblings(i)],
-            "children": children,
-        }
-        tree = dict(doc, children=[dict(c, children=[]) for c in children])
-        return summary_, tree
-
-    async def summary_job(request: Request) -> Response:
-        body = body_dict(await read_json(request))
-        guid = body.get("process_guid")
-        if not isinstance(guid, str) or not guid:
-            raise cloud_error(400, "INVALID_ARGUMENT", "process_guid is required")
-        index = org().processes.index_of(guid)
-        job = engine().submit("process_summary", request=body)
-        job.state["index"] = index
-        return json_response({"job_id": job.id})
-
-    async def summary_results(request: Request) -> Response:
-        job, view = engine().poll(request.path_params["job_id"], "process_summary")
-        fmt = request.query_params.get("format", "summary")
-        index = job.state.get("index")
-        out: dict[str, Any] = {"contacted": view.contacted, "completed": view.completed}
-        if not view.done:
-            out.update({"exception": "", fmt: {}})
-            return json_response(out)
-        summary_, tree = summary(index)
-        out["exception"] = "" if index is not None else "NOT_FOUND"
-        out[fmt if fmt in ("summary", "tree") else "summary"] = tree if fmt == "tree" else summary_
-        return json_response(out)
-
-    async def legacy_summary(request: Request) -> Response:
-        guid = request.query_params.get("process_guid", "")
-        index = org().processes.index_of(guid)
-        if index is None:
-            raise cloud_error(404, "NOT_FOUND", f"process {guid} not found")
-        summary_, _ = summary(index)
-        return json_response({**summary_, "incomplete_results": False})
-
-    async def legacy_tree(request: Request) -> Response:
-        guid = request.query_params.get("process_guid", "")
-        index = org().processes.index_of(guid)
-        if index is None:
-            raise cloud_error(404, "NOT_FOUND", f"process {guid} not found")
-        _, tree = summary(index)
-        children = tree.pop("children")
-        return json_response({"incomplete_results": False, "nodes": {**tree, "children": children}})
-
-    def facet_job(kind: str, table_of: Callable[[], Table], body: dict[str, Any]) -> Response:
+    def facet_job(self, kind: str, table_of: Callable[[], Table], body: dict[str, Any]) -> Response:
         terms = body.get("terms") or {}
         if not (isinstance(terms, dict) and terms.get("fields")) and not body.get("ranges"):
             raise cloud_error(
@@ -355,12 +269,12 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             body.get("exclusions"),
             body.get("time_range"),
             [],
-            org().anchor,
+            self.org.anchor,
         )
         for name in (terms.get("fields") or []) if isinstance(terms, dict) else []:
             if table_.column(name) is None:
                 raise CriteriaError(f"invalid facet field {name!r}", field="terms.fields")
-        searchers = config.job_searchers
+        searchers = self.config.job_searchers
 
         def compute() -> SearchResult:
             table = table_of()
@@ -369,15 +283,15 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
                 criteria=body.get("criteria"),
                 exclusions=body.get("exclusions"),
                 time_range=body.get("time_range"),
-                anchor=org().anchor,
+                anchor=self.org.anchor,
             )
             return SearchResult.build(indices, lambda i: i, searchers, table=table)
 
-        job = engine().submit(kind, compute=compute, request=body)
+        job = self.engine.submit(kind, compute=compute, request=body)
         return json_response({"job_id": job.id})
 
-    def facet_results(kind: str, request: Request) -> Response:
-        job, view = engine().poll(request.path_params["job_id"], kind)
+    def facet_results(self, kind: str, request: Request) -> Response:
+        job, view = self.engine.poll(request.path_params["job_id"], kind)
         limit = (
             int_param(request.query_params, "limit", 100, minimum=1)
             if "limit" in request.query_params
@@ -394,32 +308,135 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         )
         return json_response(out)
 
-    async def process_facet_job(request: Request) -> Response:
-        return facet_job(
-            "process_facet", lambda: org().processes.table, body_dict(await read_json(request))
+
+class ProcessSearchRoutes(SearchJobHandlers):
+    """Process search, detail, summary and facet jobs, the legacy summary and tree routes, and
+    one process's events."""
+
+    # ------------------------------------------------------------------ processes
+    async def process_search(self, request: Request) -> Response:
+        body = body_dict(await read_json(request))
+        return self.submit_search("process_search", lambda: self.org.processes.table, body, "")
+
+    async def process_results(self, request: Request) -> Response:
+        return self.search_results(request, "process_search", self.org.processes)
+
+    async def process_status_v1(self, request: Request) -> Response:
+        job, view = self.engine.poll(request.path_params["job_id"], "process_search")
+        return json_response(
+            {"contacted": view.contacted, "completed": view.completed, "query": job.request}
         )
 
-    async def process_facet_results(request: Request) -> Response:
-        return facet_results("process_facet", request)
+    async def process_job_list(self, request: Request) -> Response:
+        return json_response({"query_ids": [j.id for j in self.engine.jobs("process_search")]})
+
+    async def process_limits(self, request: Request) -> Response:
+        anchor = self.org.anchor
+        lower = anchor - self.config.history_days * 86_400
+        return json_response(
+            {
+                "status_code": 200,
+                "time_bounds": {"upper": int(anchor * 1000), "lower": int(lower * 1000)},
+            }
+        )
+
+    async def process_validation(self, request: Request) -> Response:
+        if request.method == "POST":
+            body = body_dict(await read_json(request))
+            return json_response(validation(body.get("query") or body.get("q")))
+        return json_response(validation(request.query_params.get("q")))
+
+    async def process_details(self, request: Request) -> Response:
+        body = body_dict(await read_json(request))
+        guids = body.get("process_guids")
+        if not isinstance(guids, list) or not guids:
+            raise cloud_error(400, "INVALID_ARGUMENT", "process_guids (a list) is required")
+        store = self.org.processes
+        ids = [i for i in (store.index_of(str(g)) for g in guids) if i is not None]
+        return self.detail_job("process_detail", ids, lambda i: store.doc(i, full=True))
+
+    def summary(self, i: int | None) -> tuple[dict[str, Any], dict[str, Any]]:
+        store = self.org.processes
+        if i is None:
+            return {}, {}
+        doc = store.doc(i, full=True)
+        parent = store.parent_index(i)
+        children = [store.doc(c, full=True) for c in store.children(i)]
+        summary_ = {
+            "process": doc,
+            "parent": store.doc(parent, full=True) if parent is not None else None,
+            "siblings": [store.doc(s, full=True) for s in store.siblings(i)],
+            "children": children,
+        }
+        tree = dict(doc, children=[dict(c, children=[]) for c in children])
+        return summary_, tree
+
+    async def summary_job(self, request: Request) -> Response:
+        body = body_dict(await read_json(request))
+        guid = body.get("process_guid")
+        if not isinstance(guid, str) or not guid:
+            raise cloud_error(400, "INVALID_ARGUMENT", "process_guid is required")
+        index = self.org.processes.index_of(guid)
+        job = self.engine.submit("process_summary", request=body)
+        job.state["index"] = index
+        return json_response({"job_id": job.id})
+
+    async def summary_results(self, request: Request) -> Response:
+        job, view = self.engine.poll(request.path_params["job_id"], "process_summary")
+        fmt = request.query_params.get("format", "summary")
+        index = job.state.get("index")
+        out: dict[str, Any] = {"contacted": view.contacted, "completed": view.completed}
+        if not view.done:
+            out.update({"exception": "", fmt: {}})
+            return json_response(out)
+        summary_, tree = self.summary(index)
+        out["exception"] = "" if index is not None else "NOT_FOUND"
+        out[fmt if fmt in ("summary", "tree") else "summary"] = tree if fmt == "tree" else summary_
+        return json_response(out)
+
+    async def legacy_summary(self, request: Request) -> Response:
+        guid = request.query_params.get("process_guid", "")
+        index = self.org.processes.index_of(guid)
+        if index is None:
+            raise cloud_error(404, "NOT_FOUND", f"process {guid} not found")
+        summary_, _ = self.summary(index)
+        return json_response({**summary_, "incomplete_results": False})
+
+    async def legacy_tree(self, request: Request) -> Response:
+        guid = request.query_params.get("process_guid", "")
+        index = self.org.processes.index_of(guid)
+        if index is None:
+            raise cloud_error(404, "NOT_FOUND", f"process {guid} not found")
+        _, tree = self.summary(index)
+        children = tree.pop("children")
+        return json_response({"incomplete_results": False, "nodes": {**tree, "children": children}})
+
+    async def process_facet_job(self, request: Request) -> Response:
+        return self.facet_job(
+            "process_facet", lambda: self.org.processes.table, body_dict(await read_json(request))
+        )
+
+    async def process_facet_results(self, request: Request) -> Response:
+        return self.facet_results("process_facet", request)
 
     # ------------------------------------------------------------------ events
-    def events_of(guid: str) -> tuple[list[dict[str, Any]], Table]:
-        store = org().processes
+    def events_of(self, guid: str) -> tuple[list[dict[str, Any]], Table]:
+        store = self.org.processes
         index = store.index_of(guid)
         events = process_events(store, index) if index is not None else []
         return events, event_table(events)
 
-    async def event_search(request: Request) -> Response:
+    async def event_search(self, request: Request) -> Response:
         body = body_dict(await read_json(request, required=False))
         guid = request.path_params["process_guid"]
-        events, table = events_of(guid)
+        events, table = self.events_of(guid)
         query = body.get("query")
         indices = table.select(
             query=query,
             criteria=body.get("criteria"),
             exclusions=body.get("exclusions"),
             time_range=body.get("time_range"),
-            anchor=org().anchor,
+            anchor=self.org.anchor,
         )
         indices = table.sorted(
             indices,
@@ -445,11 +462,11 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             }
         )
 
-    async def event_facet(request: Request) -> Response:
+    async def event_facet(self, request: Request) -> Response:
         body = body_dict(await read_json(request))
-        events, table = events_of(request.path_params["process_guid"])
+        events, table = self.events_of(request.path_params["process_guid"])
         indices = table.select(
-            query=body.get("query"), criteria=body.get("criteria"), anchor=org().anchor
+            query=body.get("query"), criteria=body.get("criteria"), anchor=self.org.anchor
         )
         out = _facets(table, indices, body, None)
         segments = max(1, len(events) // 100 + 1)
@@ -458,24 +475,25 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         )
         return json_response(out)
 
-    async def event_validation(request: Request) -> Response:
+    async def event_validation(self, request: Request) -> Response:
         if request.method == "POST":
             body = body_dict(await read_json(request))
             return json_response(validation(body.get("query") or body.get("q")))
         return json_response(validation(request.query_params.get("q")))
 
+
+class AuthEventRoutes(SearchJobHandlers):
+    """Auth-event search, detail, facet and group jobs, descriptions, suggestions, validation."""
+
     # ------------------------------------------------------------------ auth events
-    async def auth_search(request: Request) -> Response:
+    async def auth_search(self, request: Request) -> Response:
         body = body_dict(await read_json(request))
-        return submit_search("auth_search", lambda: org().auth_events.table, body, "-sqs")
+        return self.submit_search("auth_search", lambda: self.org.auth_events.table, body, "-sqs")
 
-    async def auth_results(request: Request) -> Response:
-        job, view = engine().poll(request.path_params["job_id"], "auth_search")
-        fields = job.request.get("fields")
-        store = org().auth_events
-        return json_response(results_page(view, request, lambda i: store.project(i, fields), 10))
+    async def auth_results(self, request: Request) -> Response:
+        return self.search_results(request, "auth_search", self.org.auth_events)
 
-    async def auth_details(request: Request) -> Response:
+    async def auth_details(self, request: Request) -> Response:
         body = body_dict(await read_json(request))
         ids = body.get("event_ids")
         alert_id = body.get("alert_id")
@@ -483,39 +501,39 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             raise cloud_error(
                 400, "INVALID_ARGUMENT", "exactly one of event_ids and alert_id is required"
             )
-        store = org().auth_events
+        store = self.org.auth_events
         if ids:
             if not isinstance(ids, list):
                 raise cloud_error(400, "INVALID_ARGUMENT", "event_ids must be a list")
             found = [i for i in (store.index_of(str(e)) for e in ids) if i is not None]
         else:
-            index = org().alerts.index_of(str(alert_id))
-            device = org().alerts.rows()[index]["device_id"] if index is not None else None
+            index = self.org.alerts.index_of(str(alert_id))
+            device = self.org.alerts.rows()[index]["device_id"] if index is not None else None
             found = [i for i in range(store.count) if store.doc(i)["device_id"] == device][:10]
-        return detail_job("auth_detail", found, lambda i: store.doc(i, full=True))
+        return self.detail_job("auth_detail", found, lambda i: store.doc(i, full=True))
 
-    async def auth_facet_job(request: Request) -> Response:
-        return facet_job(
-            "auth_facet", lambda: org().auth_events.table, body_dict(await read_json(request))
+    async def auth_facet_job(self, request: Request) -> Response:
+        return self.facet_job(
+            "auth_facet", lambda: self.org.auth_events.table, body_dict(await read_json(request))
         )
 
-    async def auth_facet_results(request: Request) -> Response:
-        return facet_results("auth_facet", request)
+    async def auth_facet_results(self, request: Request) -> Response:
+        return self.facet_results("auth_facet", request)
 
-    async def auth_group_results(request: Request) -> Response:
-        job, view = engine().poll(request.path_params["job_id"], "auth_search")
+    async def auth_group_results(self, request: Request) -> Response:
+        job, view = self.engine.poll(request.path_params["job_id"], "auth_search")
         if not view.done and not view.message:
             # Grouping aggregates the whole search: the server answers once it is complete
             # (carbon-black-cloud-sdk posts group_results right after submitting, no polling).
-            await state.clock.sleep(max(0.0, job.complete_mono - state.clock.monotonic()))
-            job, view = engine().poll(job.id, "auth_search")
+            await self.clock.sleep(max(0.0, job.complete_mono - self.clock.monotonic()))
+            job, view = self.engine.poll(job.id, "auth_search")
         body = body_dict(await read_json(request, required=False))
         fields = body.get("fields") or []
         if isinstance(fields, str):
             fields = [fields]
         if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
             raise cloud_error(400, "INVALID_ARGUMENT", "fields must be a list of field names")
-        store = org().auth_events
+        store = self.org.auth_events
         table = store.table
         groups = _group(store, table, list(view.rows), [f for f in fields if f != "*"], body)
         start = body.get("start", 0) or 0
@@ -534,10 +552,10 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             }
         )
 
-    async def auth_descriptions(request: Request) -> Response:
+    async def auth_descriptions(self, request: Request) -> Response:
         return json_response(AUTH_DESCRIPTIONS)
 
-    async def auth_suggestions(request: Request) -> Response:
+    async def auth_suggestions(self, request: Request) -> Response:
         q = request.query_params.get("suggest.q")
         if q is None:
             raise cloud_error(400, "INVALID_ARGUMENT", "suggest.q is required")
@@ -547,47 +565,50 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         prefix = q.strip().lower()
         out = [
             {"term": f, "weight": 350, "required_skus_all": ["auth"], "required_skus_some": []}
-            for f in org().auth_events.fields()
+            for f in self.org.auth_events.fields()
             if f.startswith(prefix)
         ]
         return json_response({"suggestions": out[:count]})
 
-    async def auth_validation(request: Request) -> Response:
+    async def auth_validation(self, request: Request) -> Response:
         return json_response(validation(request.query_params.get("q")))
 
-    table_: list[tuple[str, Handler, list[str]]] = [
-        (f"{P2}/search_jobs", process_search, ["POST"]),
-        (f"{P2}/search_jobs/{{job_id}}/results", process_results, ["GET"]),
-        (f"{P1}/search_jobs/{{job_id}}", process_status_v1, ["GET"]),
-        (f"{P1}/search_jobs", process_job_list, ["GET"]),
-        (f"{TH1}/search_jobs", process_job_list, ["GET"]),
-        (f"{P1}/limits", process_limits, ["GET"]),
-        (f"{TH1}/limits", process_limits, ["GET"]),
-        (f"{P2}/search_validation", process_validation, ["POST", "GET"]),
-        (f"{P1}/search_validation", process_validation, ["GET", "POST"]),
-        (f"{P2}/detail_jobs", process_details, ["POST"]),
-        (f"{P2}/detail_jobs/{{job_id}}/results", detail_results, ["GET"]),
-        (f"{P2}/summary_jobs", summary_job, ["POST"]),
-        (f"{P2}/summary_jobs/{{job_id}}/results", summary_results, ["GET"]),
-        (f"{P2}/facet_jobs", process_facet_job, ["POST"]),
-        (f"{P2}/facet_jobs/{{job_id}}/results", process_facet_results, ["GET"]),
-        (f"{P1}/summary", legacy_summary, ["GET"]),
-        (f"{TH1}/tree", legacy_tree, ["GET"]),
-        (f"{E2}/{{process_guid}}/_search", event_search, ["POST"]),
-        (f"{E2}/{{process_guid}}/_facet", event_facet, ["POST"]),
-        (f"{E1}/search_validation", event_validation, ["GET", "POST"]),
-        (f"{A2}/search_jobs", auth_search, ["POST"]),
-        (f"{A2}/search_jobs/{{job_id}}/results", auth_results, ["GET"]),
-        (f"{A2}/search_jobs/{{job_id}}/group_results", auth_group_results, ["POST"]),
-        (f"{A2}/detail_jobs", auth_details, ["POST"]),
-        (f"{A2}/detail_jobs/{{job_id}}/results", detail_results, ["GET"]),
-        (f"{A2}/facet_jobs", auth_facet_job, ["POST"]),
-        (f"{A2}/facet_jobs/{{job_id}}/results", auth_facet_results, ["GET"]),
-        (f"{A2}/descriptions", auth_descriptions, ["GET"]),
-        (f"{A2}/search_suggestions", auth_suggestions, ["GET"]),
-        (f"{A2}/search_validation", auth_validation, ["GET"]),
+
+def routes(state: EmulatorState) -> list[BaseRoute]:
+    h, a = ProcessSearchRoutes(state), AuthEventRoutes(state)
+    table: list[RouteSpec] = [
+        (f"{P2}/search_jobs", h.process_search, ["POST"]),
+        (f"{P2}/search_jobs/{{job_id}}/results", h.process_results, ["GET"]),
+        (f"{P1}/search_jobs/{{job_id}}", h.process_status_v1, ["GET"]),
+        (f"{P1}/search_jobs", h.process_job_list, ["GET"]),
+        (f"{TH1}/search_jobs", h.process_job_list, ["GET"]),
+        (f"{P1}/limits", h.process_limits, ["GET"]),
+        (f"{TH1}/limits", h.process_limits, ["GET"]),
+        (f"{P2}/search_validation", h.process_validation, ["POST", "GET"]),
+        (f"{P1}/search_validation", h.process_validation, ["GET", "POST"]),
+        (f"{P2}/detail_jobs", h.process_details, ["POST"]),
+        (f"{P2}/detail_jobs/{{job_id}}/results", h.detail_results, ["GET"]),
+        (f"{P2}/summary_jobs", h.summary_job, ["POST"]),
+        (f"{P2}/summary_jobs/{{job_id}}/results", h.summary_results, ["GET"]),
+        (f"{P2}/facet_jobs", h.process_facet_job, ["POST"]),
+        (f"{P2}/facet_jobs/{{job_id}}/results", h.process_facet_results, ["GET"]),
+        (f"{P1}/summary", h.legacy_summary, ["GET"]),
+        (f"{TH1}/tree", h.legacy_tree, ["GET"]),
+        (f"{E2}/{{process_guid}}/_search", h.event_search, ["POST"]),
+        (f"{E2}/{{process_guid}}/_facet", h.event_facet, ["POST"]),
+        (f"{E1}/search_validation", h.event_validation, ["GET", "POST"]),
+        (f"{A2}/search_jobs", a.auth_search, ["POST"]),
+        (f"{A2}/search_jobs/{{job_id}}/results", a.auth_results, ["GET"]),
+        (f"{A2}/search_jobs/{{job_id}}/group_results", a.auth_group_results, ["POST"]),
+        (f"{A2}/detail_jobs", a.auth_details, ["POST"]),
+        (f"{A2}/detail_jobs/{{job_id}}/results", a.detail_results, ["GET"]),
+        (f"{A2}/facet_jobs", a.auth_facet_job, ["POST"]),
+        (f"{A2}/facet_jobs/{{job_id}}/results", a.auth_facet_results, ["GET"]),
+        (f"{A2}/descriptions", a.auth_descriptions, ["GET"]),
+        (f"{A2}/search_suggestions", a.auth_suggestions, ["GET"]),
+        (f"{A2}/search_validation", a.auth_validation, ["GET"]),
     ]
-    return [Route(path, cloud_handler(org_key, h), methods=m) for path, h, m in table_]
+    return route_table(table, wrap=cloud_guard(state.config.org_key))
 
 
 def _validate(

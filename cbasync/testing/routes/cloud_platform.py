@@ -27,18 +27,20 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
-from cbasync.testing.dataset.cloud import DEVICE_FACET_FIELDS, CloudOrg, cloud_org, iso
-from cbasync.testing.jobs import Job, JobEngine, job_engine
+from cbasync.testing.dataset.cloud import DEVICE_FACET_FIELDS, iso
+from cbasync.testing.jobs import Job
+from cbasync.testing.routes._cloud import CloudHandlers, body_dict, cloud_guard
 from cbasync.testing.routes._common import (
+    RouteSpec,
     cloud_error,
     cloud_page,
     json_response,
     no_content,
     read_json,
+    route_table,
 )
-from cbasync.testing.routes.cloud_common import Handler, body_dict, cloud_handler
 from cbasync.testing.search import CriteriaError, facet_values, sort_spec
 from cbasync.testing.state import EmulatorState
 
@@ -66,46 +68,40 @@ _V6_STATES = ("OPEN", "DISMISSED")
 _SUGGEST_SKUS = {"required_skus_all": [], "required_skus_some": ["threathunter", "defense"]}
 
 
-def routes(state: EmulatorState) -> list[BaseRoute]:
-    config = state.config
-    org_key = config.org_key
-    user = config.api_username
-
-    def org() -> CloudOrg:
-        return cloud_org(state)
-
-    def engine() -> JobEngine:
-        return job_engine(state)
+class DeviceRoutes(CloudHandlers):
+    """Devices v6: search, facets, scroll, export and download, actions."""
 
     # ------------------------------------------------------------------------------ devices
-    async def get_device(request: Request) -> Response:
+    async def get_device(self, request: Request) -> Response:
         raw = request.path_params["device_id"]
-        ep = org().devices.endpoint(int(raw)) if raw.isdigit() else None
+        ep = self.org.devices.endpoint(int(raw)) if raw.isdigit() else None
         if ep is None:
             raise cloud_error(404, "NOT_FOUND", f"Device {raw} not found")
-        return json_response(org().devices.v6(ep))
+        return json_response(self.org.devices.v6(ep))
 
-    def device_matches(body: dict[str, Any]) -> list[int]:
-        store = org().devices
-        indices = store.search(body, anchor=org().anchor)
+    def device_matches(self, body: dict[str, Any]) -> list[int]:
+        store = self.org.devices
+        indices = store.search(body, anchor=self.org.anchor)
         return store.table.sorted(indices, sort_spec(body.get("sort")), default=[])
 
-    async def search_devices(request: Request) -> Response:
+    async def search_devices(self, request: Request) -> Response:
         body = body_dict(await read_json(request, required=False))
-        offset, rows = cloud_page(body, default_rows=20, one_based=config.device_start_base == 1)
-        indices = device_matches(body)
-        store = org().devices
+        offset, rows = cloud_page(
+            body, default_rows=20, one_based=self.config.device_start_base == 1
+        )
+        indices = self.device_matches(body)
+        store = self.org.devices
         page = [store.v6(store.endpoints[i]) for i in indices[offset : offset + rows]]
         return json_response({"results": page, "num_found": len(indices)})
 
-    async def facet_devices(request: Request) -> Response:
+    async def facet_devices(self, request: Request) -> Response:
         body = body_dict(await read_json(request))
         terms = body.get("terms") or {}
         fields = terms.get("fields") if isinstance(terms, dict) else None
         if not isinstance(fields, list) or not fields:
             raise cloud_error(400, "INVALID_ARGUMENT", "terms.fields needs at least one field")
-        store = org().devices
-        indices = store.search(body, anchor=org().anchor)
+        store = self.org.devices
+        indices = store.search(body, anchor=self.org.anchor)
         rows = terms.get("rows") if isinstance(terms.get("rows"), int) else 0
         results = []
         for name in fields:
@@ -119,15 +115,15 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             results.append({"field": name, "values": values})
         return json_response({"results": results})
 
-    async def scroll_devices(request: Request) -> Response:
+    async def scroll_devices(self, request: Request) -> Response:
         body = body_dict(await read_json(request, required=False))
         rows = body.get("rows", 10_000)
         if not isinstance(rows, int) or not 0 < rows <= 10_000:
             raise cloud_error(400, "INVALID_ARGUMENT", "rows must be between 1 and 10000")
         after = str(body.get("search_after") or "0")
         offset = int(after) if after.isdigit() else 0
-        store = org().devices
-        indices = device_matches({k: v for k, v in body.items() if k != "sort"})
+        store = self.org.devices
+        indices = self.device_matches({k: v for k, v in body.items() if k != "sort"})
         page = indices[offset : offset + rows]
         nxt = offset + len(page)
         return json_response(
@@ -138,8 +134,8 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             }
         )
 
-    def devices_csv(indices: list[int]) -> bytes:
-        store = org().devices
+    def devices_csv(self, indices: list[int]) -> bytes:
+        store = self.org.devices
         columns = ("id", "name", "os", "os_version", "status", "policy_name", "sensor_version", "last_contact_time", "last_internal_ip_address", "quarantined")  # fmt: skip
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
@@ -149,22 +145,27 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             writer.writerow([row[c] for c in columns])
         return buffer.getvalue().encode()
 
-    async def export_devices(request: Request) -> Response:
+    async def export_devices(self, request: Request) -> Response:
         body = body_dict(await read_json(request))
         if str(body.get("format", "CSV")).upper() != "CSV":
             raise CriteriaError("format must be CSV", field="format", known=("CSV",))
-        indices = device_matches(body)
-        job = engine().submit(
+        indices = self.device_matches(body)
+        job = self.engine.submit(
             "device_export",
-            job_id=engine().numeric_id(),
+            job_id=self.engine.numeric_id(),
             request={k: v for k, v in body.items() if k != "format"},
         )
-        job.state.update(num_total=len(indices), output=lambda: devices_csv(indices))
+        job.state.update(num_total=len(indices), output=lambda: self.devices_csv(indices))
         return json_response(
-            {"id": int(job.id), "type": "ENDPOINTS", "status": "IN_PROGRESS", "org_key": org_key}
+            {
+                "id": int(job.id),
+                "type": "ENDPOINTS",
+                "status": "IN_PROGRESS",
+                "org_key": self.config.org_key,
+            }
         )
 
-    async def download_devices(request: Request) -> Response:
+    async def download_devices(self, request: Request) -> Response:
         params = request.query_params
         if not params.get("status"):
             raise cloud_error(400, "INVALID_ARGUMENT", "status is required (e.g. ALL)")
@@ -179,9 +180,9 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             body["sort"] = [
                 {"field": params["sort_field"], "order": params.get("sort_order", "asc")}
             ]
-        return Response(devices_csv(device_matches(body)), media_type="text/csv")
+        return Response(self.devices_csv(self.device_matches(body)), media_type="text/csv")
 
-    async def device_actions(request: Request) -> Response:
+    async def device_actions(self, request: Request) -> Response:
         body = body_dict(await read_json(request))
         action = body.get("action_type")
         if not isinstance(action, str):
@@ -197,30 +198,35 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
                 raise cloud_error(400, "INVALID_ARGUMENT", "device_id must be a list of integers")
             ids: list[int] = raw_ids
         elif isinstance(body.get("search"), dict):
-            store = org().devices
+            store = self.org.devices
             ids = [
                 store.endpoints[i].device_id
-                for i in store.search(body["search"], anchor=org().anchor)
+                for i in store.search(body["search"], anchor=self.org.anchor)
             ]
         else:
             raise cloud_error(400, "INVALID_ARGUMENT", "device_id or search is required")
-        touched = org().devices.act(action, ids, options)
-        org().defense.record(
+        touched = self.org.devices.act(action, ids, options)
+        self.org.defense.record(
             f"{action.upper()} requested for {touched} device(s)", request.url.path
         )
         return no_content()
 
+
+class AlertHandlers(CloudHandlers):
+    """What the v6 and v7 alert routes share: finding and selecting alerts, paging, facets,
+    suggestions and notes."""
+
     # ------------------------------------------------------------------------------ alerts (shared)
-    def alert_by_id(request: Request) -> int:
-        index = org().alerts.index_of(request.path_params["alert_id"])
+    def alert_by_id(self, request: Request) -> int:
+        index = self.org.alerts.index_of(request.path_params["alert_id"])
         if index is None:
             raise cloud_error(
                 404, "NOT_FOUND", f"Alert {request.path_params['alert_id']} not found"
             )
         return index
 
-    def alert_select(body: dict[str, Any], *, v6: bool, kind: str | None = None) -> list[int]:
-        alerts = org().alerts
+    def alert_select(self, body: dict[str, Any], *, v6: bool, kind: str | None = None) -> list[int]:
+        alerts = self.org.alerts
         table = alerts.v6 if v6 else alerts.v7
         criteria = dict(body.get("criteria") or {})
         if kind is not None:
@@ -233,19 +239,19 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             criteria=criteria,
             exclusions=body.get("exclusions"),
             time_range=time_range,
-            anchor=org().anchor,
+            anchor=self.org.anchor,
         )
 
-    def alert_page(body: dict[str, Any], indices: list[int], *, v6: bool) -> list[int]:
-        alerts = org().alerts
+    def alert_page(self, body: dict[str, Any], indices: list[int], *, v6: bool) -> list[int]:
+        alerts = self.org.alerts
         table = alerts.v6 if v6 else alerts.v7
         offset, rows = cloud_page(body, default_rows=10, one_based=True)
         default = [("create_time" if v6 else "backend_timestamp", True)]
         top = table.top(indices, sort_spec(body.get("sort")), offset + rows, default=default)
         return top[offset : offset + rows]
 
-    def facets(body: dict[str, Any], indices: list[int], *, v6: bool) -> dict[str, Any]:
-        alerts = org().alerts
+    def facets(self, body: dict[str, Any], indices: list[int], *, v6: bool) -> dict[str, Any]:
+        alerts = self.org.alerts
         table = alerts.v6 if v6 else alerts.v7
         terms = body.get("terms") or {}
         fields = terms.get("fields") if isinstance(terms, dict) else None
@@ -258,7 +264,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             out.append({"field": name, "values": facet_values(table.facet(indices, column), rows)})
         return {"results": out}
 
-    def suggestions(request: Request, fields: tuple[str, ...]) -> Response:
+    def suggestions(self, request: Request, fields: tuple[str, ...]) -> Response:
         q = request.query_params.get("suggest.q")
         if q is None:
             raise cloud_error(400, "INVALID_ARGUMENT", "suggest.q is required")
@@ -273,12 +279,37 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         ]
         return json_response({"suggestions": out[:count]})
 
+    async def v7_notes(self, request: Request) -> Response:
+        index = self.alert_by_id(request)
+        alert_id = self.org.alerts.rows()[index]["id"]
+        if request.method == "POST":
+            body = body_dict(await read_json(request))
+            text = body.get("note")
+            if not isinstance(text, str) or not text:
+                raise cloud_error(400, "INVALID_ARGUMENT", "note is required")
+            return json_response(self.org.alerts.add_note(alert_id, text, self.config.api_username))
+        return json_response({"results": list(self.org.alerts.notes.get(alert_id, []))})
+
+    async def v7_delete_note(self, request: Request) -> Response:
+        index = self.alert_by_id(request)
+        alert_id = self.org.alerts.rows()[index]["id"]
+        notes = self.org.alerts.notes.get(alert_id, [])
+        kept = [n for n in notes if n["id"] != request.path_params["note_id"]]
+        if len(kept) == len(notes):
+            raise cloud_error(404, "NOT_FOUND", "note not found")
+        self.org.alerts.notes[alert_id] = kept
+        return no_content()
+
+
+class AlertV7Routes(AlertHandlers):
+    """Alerts v7: search, facets, workflow (a Jobs API job), history, threats, grouping, export."""
+
     # ------------------------------------------------------------------------------ alerts v7
-    async def v7_search(request: Request) -> Response:
+    async def v7_search(self, request: Request) -> Response:
         body = body_dict(await read_json(request, required=False))
-        indices = alert_select(body, v6=False)
-        page = alert_page(body, indices, v6=False)
-        alerts = org().alerts
+        indices = self.alert_select(body, v6=False)
+        page = self.alert_page(body, indices, v6=False)
+        alerts = self.org.alerts
         return json_response(
             {
                 "results": [alerts.render_v7(i) for i in page],
@@ -287,14 +318,15 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             }
         )
 
-    async def v7_facet(request: Request) -> Response:
+    async def v7_facet(self, request: Request) -> Response:
         body = body_dict(await read_json(request))
-        return json_response(facets(body, alert_select(body, v6=False), v6=False))
+        return json_response(self.facets(body, self.alert_select(body, v6=False), v6=False))
 
-    async def v7_get(request: Request) -> Response:
-        return json_response(org().alerts.render_v7(alert_by_id(request)))
+    async def v7_get(self, request: Request) -> Response:
+        return json_response(self.org.alerts.render_v7(self.alert_by_id(request)))
 
     def validate_v7_workflow(
+        self,
         body: dict[str, Any],
     ) -> tuple[str, str | None, str | None, str | None]:
         status = body.get("status")
@@ -315,27 +347,27 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         note = body.get("note")
         return status, reason, determination, note if isinstance(note, str) else None
 
-    async def v7_workflow(request: Request) -> Response:
+    async def v7_workflow(self, request: Request) -> Response:
         body = body_dict(await read_json(request))
-        status, reason, determination, note = validate_v7_workflow(body)
+        status, reason, determination, note = self.validate_v7_workflow(body)
         selection: dict[str, Any] = {
             k: body[k] for k in ("criteria", "exclusions", "query", "time_range") if k in body
         }
         if "time_range" not in selection and not (selection.get("criteria") or {}).get("id"):
             selection["time_range"] = {"range": "-2w"}
-        indices = alert_select(
+        indices = self.alert_select(
             {**selection, "time_range": selection.get("time_range", {})}, v6=False
         )
 
         def apply(job: Job) -> None:
-            org().alerts.set_workflow(
+            self.org.alerts.set_workflow(
                 indices, status=status, closure_reason=reason, determination=determination,
-                note=note, changed_by=user,
+                note=note, changed_by=self.config.api_username,
             )  # fmt: skip
 
-        job = engine().submit(
+        job = self.engine.submit(
             "alert_workflow",
-            job_id=engine().numeric_id(),
+            job_id=self.engine.numeric_id(),
             request={
                 **selection,
                 "status": status,
@@ -348,78 +380,61 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         job.state["num_total"] = len(indices)
         return json_response({"request_id": job.id})
 
-    async def v7_notes(request: Request) -> Response:
-        index = alert_by_id(request)
-        alert_id = org().alerts.rows()[index]["id"]
-        if request.method == "POST":
-            body = body_dict(await read_json(request))
-            text = body.get("note")
-            if not isinstance(text, str) or not text:
-                raise cloud_error(400, "INVALID_ARGUMENT", "note is required")
-            return json_response(org().alerts.add_note(alert_id, text, user))
-        return json_response({"results": list(org().alerts.notes.get(alert_id, []))})
-
-    async def v7_delete_note(request: Request) -> Response:
-        index = alert_by_id(request)
-        alert_id = org().alerts.rows()[index]["id"]
-        notes = org().alerts.notes.get(alert_id, [])
-        kept = [n for n in notes if n["id"] != request.path_params["note_id"]]
-        if len(kept) == len(notes):
-            raise cloud_error(404, "NOT_FOUND", "note not found")
-        org().alerts.notes[alert_id] = kept
-        return no_content()
-
-    async def v7_history(request: Request) -> Response:
-        index = alert_by_id(request)
-        row = org().alerts.rows()[index]
+    async def v7_history(self, request: Request) -> Response:
+        index = self.alert_by_id(request)
+        row = self.org.alerts.rows()[index]
         created = {
             "type": "CREATED",
             "create_timestamp": row["backend_timestamp"],
             "changed_by": "ALERT_CREATION",
             "changed_by_type": "SYSTEM",
         }
-        return json_response({"history": [created, *org().alerts.history_log.get(row["id"], [])]})
+        return json_response(
+            {"history": [created, *self.org.alerts.history_log.get(row["id"], [])]}
+        )
 
-    def threat_alerts(threat_id: str) -> list[int]:
-        alerts = org().alerts
+    def threat_alerts(self, threat_id: str) -> list[int]:
+        alerts = self.org.alerts
         found = [i for i, r in enumerate(alerts.rows()) if r["threat_id"] == threat_id]
         if not found:
             raise cloud_error(404, "NOT_FOUND", f"Threat {threat_id} not found")
         return found
 
-    async def threat_notes(request: Request) -> Response:
+    async def threat_notes(self, request: Request) -> Response:
         threat = request.path_params["threat_id"]
-        threat_alerts(threat)
-        alerts = org().alerts
+        self.threat_alerts(threat)
+        alerts = self.org.alerts
         if request.method == "POST":
             body = body_dict(await read_json(request))
             text = body.get("note")
             if not isinstance(text, str) or not text:
                 raise cloud_error(400, "INVALID_ARGUMENT", "note is required")
-            return json_response(alerts.add_note(threat, text, user, threat=True))
+            return json_response(
+                alerts.add_note(threat, text, self.config.api_username, threat=True)
+            )
         return json_response({"results": list(alerts.threat_notes.get(threat, []))})
 
-    async def threat_delete_note(request: Request) -> Response:
+    async def threat_delete_note(self, request: Request) -> Response:
         threat = request.path_params["threat_id"]
-        notes = org().alerts.threat_notes.get(threat, [])
+        notes = self.org.alerts.threat_notes.get(threat, [])
         kept = [n for n in notes if n["id"] != request.path_params["note_id"]]
         if len(kept) == len(notes):
             raise cloud_error(404, "NOT_FOUND", "note not found")
-        org().alerts.threat_notes[threat] = kept
+        self.org.alerts.threat_notes[threat] = kept
         return no_content()
 
-    async def threat_history(request: Request) -> Response:
+    async def threat_history(self, request: Request) -> Response:
         threat = request.path_params["threat_id"]
-        alerts = org().alerts
+        alerts = self.org.alerts
         events = []
-        for i in threat_alerts(threat):
+        for i in self.threat_alerts(threat):
             events.extend(alerts.history_log.get(alerts.rows()[i]["id"], []))
         return json_response({"history": events})
 
-    async def threat_tags(request: Request) -> Response:
+    async def threat_tags(self, request: Request) -> Response:
         threat = request.path_params["threat_id"]
-        threat_alerts(threat)
-        tags = org().alerts.threat_tags.setdefault(threat, [])
+        self.threat_alerts(threat)
+        tags = self.org.alerts.threat_tags.setdefault(threat, [])
         if request.method == "POST":
             body = body_dict(await read_json(request))
             new = body.get("tags")
@@ -429,24 +444,24 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             return json_response({"tags": list(tags)})
         return json_response({"list": list(tags)})
 
-    async def threat_delete_tag(request: Request) -> Response:
+    async def threat_delete_tag(self, request: Request) -> Response:
         threat = request.path_params["threat_id"]
-        tags = org().alerts.threat_tags.get(threat, [])
+        tags = self.org.alerts.threat_tags.get(threat, [])
         if request.path_params["tag"] in tags:
             tags.remove(request.path_params["tag"])
         return json_response({"tags": list(tags)})
 
-    async def v7_suggestions(request: Request) -> Response:
-        return suggestions(request, tuple(org().alerts.v7.columns))
+    async def v7_suggestions(self, request: Request) -> Response:
+        return self.suggestions(request, tuple(self.org.alerts.v7.columns))
 
-    def grouped(body: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+    def grouped(self, body: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
         group_by = body.get("group_by") or {"field": "THREAT_ID"}
         if not isinstance(group_by, dict) or str(group_by.get("field", "")).upper() != "THREAT_ID":
             raise CriteriaError(
                 "group_by.field must be THREAT_ID", field="group_by.field", known=("THREAT_ID",)
             )
-        alerts = org().alerts
-        indices = alert_select(body, v6=False)
+        alerts = self.org.alerts
+        indices = self.alert_select(body, v6=False)
         groups: dict[str, list[int]] = {}
         for i in indices:
             groups.setdefault(alerts.rows()[i]["threat_id"], []).append(i)
@@ -489,9 +504,9 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             )
         return out, len(indices)
 
-    async def grouped_search(request: Request) -> Response:
+    async def grouped_search(self, request: Request) -> Response:
         body = body_dict(await read_json(request, required=False))
-        groups, total = grouped(body)
+        groups, total = self.grouped(body)
         offset, rows = cloud_page(body, default_rows=10, one_based=True)
         return json_response(
             {
@@ -502,15 +517,15 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             }
         )
 
-    async def grouped_facet(request: Request) -> Response:
+    async def grouped_facet(self, request: Request) -> Response:
         body = body_dict(await read_json(request))
-        return json_response(facets(body, alert_select(body, v6=False), v6=False))
+        return json_response(self.facets(body, self.alert_select(body, v6=False), v6=False))
 
-    async def v7_export(request: Request) -> Response:
+    async def v7_export(self, request: Request) -> Response:
         body = body_dict(await read_json(request))
         if str(body.get("format", "CSV")).upper() != "CSV":
             raise CriteriaError("format must be CSV", field="format", known=("CSV",))
-        indices = alert_select(body, v6=False)
+        indices = self.alert_select(body, v6=False)
         fields = body.get("fields") or [
             "id",
             "type",
@@ -525,18 +540,23 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\r\n")
             writer.writerow(fields)
-            alerts = org().alerts
+            alerts = self.org.alerts
             for i in indices:
                 row = alerts.render_v7(i)
                 writer.writerow([row.get(f, "") for f in fields])
             return buffer.getvalue().encode()
 
-        job = engine().submit("alert_export", job_id=engine().numeric_id(), request=body)
+        job = self.engine.submit("alert_export", job_id=self.engine.numeric_id(), request=body)
         job.state.update(num_total=len(indices), output=output)
         return json_response({"job_id": job.id})
 
+
+class AlertV6Routes(AlertHandlers):
+    """Alerts v6: search and facets by type, per-alert and per-threat workflow, bulk workflow
+    with its status."""
+
     # ------------------------------------------------------------------------------ alerts v6
-    def v6_kind(request: Request) -> str | None:
+    def v6_kind(self, request: Request) -> str | None:
         kind = request.path_params.get("alert_type")
         if kind is None:
             return None
@@ -545,25 +565,25 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             raise cloud_error(404, "NOT_FOUND", f"no alert type {kind!r}")
         return mapped
 
-    async def v6_search(request: Request) -> Response:
+    async def v6_search(self, request: Request) -> Response:
         body = body_dict(await read_json(request, required=False))
-        indices = alert_select(body, v6=True, kind=v6_kind(request))
-        page = alert_page(body, indices, v6=True)
-        alerts = org().alerts
+        indices = self.alert_select(body, v6=True, kind=self.v6_kind(request))
+        page = self.alert_page(body, indices, v6=True)
+        alerts = self.org.alerts
         return json_response(
             {"results": [alerts.render_v6(i) for i in page], "num_found": len(indices)}
         )
 
-    async def v6_facet(request: Request) -> Response:
+    async def v6_facet(self, request: Request) -> Response:
         body = body_dict(await read_json(request))
         return json_response(
-            facets(body, alert_select(body, v6=True, kind=v6_kind(request)), v6=True)
+            self.facets(body, self.alert_select(body, v6=True, kind=self.v6_kind(request)), v6=True)
         )
 
-    async def v6_get(request: Request) -> Response:
-        return json_response(org().alerts.render_v6(alert_by_id(request)))
+    async def v6_get(self, request: Request) -> Response:
+        return json_response(self.org.alerts.render_v6(self.alert_by_id(request)))
 
-    def v6_workflow_args(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    def v6_workflow_args(self, body: dict[str, Any]) -> tuple[str, str | None, str | None]:
         state_ = body.get("state")
         if state_ not in _V6_STATES:
             raise CriteriaError(f"invalid state {state_!r}", field="state", known=_V6_STATES)
@@ -575,37 +595,38 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             comment if isinstance(comment, str) else None,
         )
 
-    def v6_workflow_json(index: int) -> dict[str, Any]:
-        workflow: dict[str, Any] = org().alerts.render_v6(index)["workflow"]
+    def v6_workflow_json(self, index: int) -> dict[str, Any]:
+        workflow: dict[str, Any] = self.org.alerts.render_v6(index)["workflow"]
         return workflow
 
-    async def v6_alert_workflow(request: Request) -> Response:
-        index = alert_by_id(request)
-        state_, remediation, comment = v6_workflow_args(body_dict(await read_json(request)))
-        org().alerts.set_workflow(
+    async def v6_alert_workflow(self, request: Request) -> Response:
+        index = self.alert_by_id(request)
+        state_, remediation, comment = self.v6_workflow_args(body_dict(await read_json(request)))
+        self.org.alerts.set_workflow(
             [index], status="CLOSED" if state_ == "DISMISSED" else "OPEN", closure_reason=remediation,
-            determination=None, note=comment, changed_by=user,
+            determination=None, note=comment, changed_by=self.config.api_username,
         )  # fmt: skip
-        return json_response(v6_workflow_json(index))
+        return json_response(self.v6_workflow_json(index))
 
-    async def v6_threat_workflow(request: Request) -> Response:
+    async def v6_threat_workflow(self, request: Request) -> Response:
         threat = request.path_params["threat_id"]
-        state_, remediation, comment = v6_workflow_args(body_dict(await read_json(request)))
-        org().alerts.set_threat_workflow(
+        state_, remediation, comment = self.v6_workflow_args(body_dict(await read_json(request)))
+        self.org.alerts.set_threat_workflow(
             [threat], status="CLOSED" if state_ == "DISMISSED" else "OPEN", remediation=remediation,
-            comment=comment, changed_by=user,
+            comment=comment, changed_by=self.config.api_username,
         )  # fmt: skip
         return json_response(
             {
                 "state": state_,
                 "remediation": remediation,
                 "comment": comment,
-                "changed_by": user,
-                "last_update_time": iso(state.clock.time()),
+                "changed_by": self.config.api_username,
+                "last_update_time": iso(self.clock.time()),
             }
         )
 
     def v6_bulk(
+        self,
         body: dict[str, Any],
         apply: Callable[[], int],
         hits: int,
@@ -613,56 +634,56 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         remediation: str | None,
         comment: str | None,
     ) -> Response:
-        seq = engine().numeric_id()
-        request_id = f"{int(state.clock.time() * 1000)}{seq[-3:]}"
+        seq = self.engine.numeric_id()
+        request_id = f"{int(self.clock.time() * 1000)}{seq[-3:]}"
 
         def done(job: Job) -> None:
             job.state["num_success"] = apply()
 
-        job = engine().submit(
+        job = self.engine.submit(
             "alert_workflow_v6", job_id=request_id, request=body, on_complete=done
         )
         job.state.update(
             num_hits=hits,
-            workflow={"state": state_, "remediation": remediation, "comment": comment, "changed_by": user, "last_update_time": iso(state.clock.time())},
+            workflow={"state": state_, "remediation": remediation, "comment": comment, "changed_by": self.config.api_username, "last_update_time": iso(self.clock.time())},
         )  # fmt: skip
         return json_response({"request_id": request_id})
 
-    async def v6_criteria_workflow(request: Request) -> Response:
+    async def v6_criteria_workflow(self, request: Request) -> Response:
         body = body_dict(await read_json(request))
-        state_, remediation, comment = v6_workflow_args(body)
-        indices = alert_select(body, v6=True, kind=v6_kind(request))
+        state_, remediation, comment = self.v6_workflow_args(body)
+        indices = self.alert_select(body, v6=True, kind=self.v6_kind(request))
 
         def apply() -> int:
-            return org().alerts.set_workflow(
+            return self.org.alerts.set_workflow(
                 indices, status="CLOSED" if state_ == "DISMISSED" else "OPEN",
-                closure_reason=remediation, determination=None, note=comment, changed_by=user,
+                closure_reason=remediation, determination=None, note=comment, changed_by=self.config.api_username,
             )  # fmt: skip
 
-        return v6_bulk(body, apply, len(indices), state_, remediation, comment)
+        return self.v6_bulk(body, apply, len(indices), state_, remediation, comment)
 
-    async def v6_threat_criteria_workflow(request: Request) -> Response:
+    async def v6_threat_criteria_workflow(self, request: Request) -> Response:
         body = body_dict(await read_json(request))
-        state_, remediation, comment = v6_workflow_args(body)
+        state_, remediation, comment = self.v6_workflow_args(body)
         threats = body.get("threat_id")
         if not isinstance(threats, list) or not all(isinstance(t, str) for t in threats):
             raise cloud_error(400, "INVALID_ARGUMENT", "threat_id must be a list of strings")
-        hits = sum(1 for r in org().alerts.rows() if r["threat_id"] in set(threats))
+        hits = sum(1 for r in self.org.alerts.rows() if r["threat_id"] in set(threats))
 
         def apply() -> int:
-            return org().alerts.set_threat_workflow(
+            return self.org.alerts.set_threat_workflow(
                 threats, status="CLOSED" if state_ == "DISMISSED" else "OPEN", remediation=remediation,
-                comment=comment, changed_by=user,
+                comment=comment, changed_by=self.config.api_username,
             )  # fmt: skip
 
-        return v6_bulk(body, apply, hits, state_, remediation, comment)
+        return self.v6_bulk(body, apply, hits, state_, remediation, comment)
 
-    async def v6_workflow_status(request: Request) -> Response:
-        job, _ = engine().poll(request.path_params["request_id"], "alert_workflow_v6")
-        now = state.clock.monotonic()
+    async def v6_workflow_status(self, request: Request) -> Response:
+        job, _ = self.engine.poll(request.path_params["request_id"], "alert_workflow_v6")
+        now = self.clock.monotonic()
         contacted, _ = job.progress(now)
         done = job.done(now)
-        engine().sweep()
+        self.engine.sweep()
         return json_response(
             {
                 "id": job.id,
@@ -675,52 +696,55 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             }
         )
 
-    async def v6_suggestions(request: Request) -> Response:
-        return suggestions(request, tuple(org().alerts.v6.columns))
+    async def v6_suggestions(self, request: Request) -> Response:
+        return self.suggestions(request, tuple(self.org.alerts.v6.columns))
 
-    async def v6_notes(request: Request) -> Response:
-        return await v7_notes(request)
+    async def v6_notes(self, request: Request) -> Response:
+        return await self.v7_notes(request)
 
-    table: list[tuple[str, Handler, list[str]]] = [
-        (f"{V6}/devices/_search", search_devices, ["POST"]),
-        (f"{V6}/devices/_facet", facet_devices, ["POST"]),
-        (f"{V6}/devices/_scroll", scroll_devices, ["POST"]),
-        (f"{V6}/devices/_export", export_devices, ["POST"]),
-        (f"{V6}/devices/_search/download", download_devices, ["GET"]),
-        (f"{V6}/devices/{{device_id}}", get_device, ["GET"]),
-        (f"{V6}/device_actions", device_actions, ["POST"]),
-        (f"{V7}/alerts/_search", v7_search, ["POST"]),
-        (f"{V7}/alerts/_facet", v7_facet, ["POST"]),
-        (f"{V7}/alerts/_export", v7_export, ["POST"]),
-        (f"{V7}/alerts/workflow", v7_workflow, ["POST"]),
-        (f"{V7}/alerts/search_suggestions", v7_suggestions, ["GET"]),
-        (f"{V7}/alerts/{{alert_id}}", v7_get, ["GET"]),
-        (f"{V7}/alerts/{{alert_id}}/notes", v7_notes, ["GET", "POST"]),
-        (f"{V7}/alerts/{{alert_id}}/notes/{{note_id}}", v7_delete_note, ["DELETE"]),
-        (f"{V7}/alerts/{{alert_id}}/history", v7_history, ["GET"]),
-        (f"{V7}/threats/{{threat_id}}/notes", threat_notes, ["GET", "POST"]),
-        (f"{V7}/threats/{{threat_id}}/notes/{{note_id}}", threat_delete_note, ["DELETE"]),
-        (f"{V7}/threats/{{threat_id}}/history", threat_history, ["GET"]),
-        (f"{V7}/threats/{{threat_id}}/tags", threat_tags, ["GET", "POST"]),
-        (f"{V7}/threats/{{threat_id}}/tags/{{tag}}", threat_delete_tag, ["DELETE"]),
-        (f"{V7}/grouped_alerts/_search", grouped_search, ["POST"]),
-        (f"{V7}/grouped_alerts/_facet", grouped_facet, ["POST"]),
-        (f"{V6}/alerts/_search", v6_search, ["POST"]),
-        (f"{V6}/alerts/_facet", v6_facet, ["POST"]),
-        (f"{V6}/alerts/search_suggestions", v6_suggestions, ["GET"]),
-        (f"{V6}/alerts/workflow/_criteria", v6_criteria_workflow, ["POST"]),
-        (f"{V6}/alerts/{{alert_type}}/_search", v6_search, ["POST"]),
-        (f"{V6}/alerts/{{alert_type}}/_facet", v6_facet, ["POST"]),
-        (f"{V6}/alerts/{{alert_type}}/workflow/_criteria", v6_criteria_workflow, ["POST"]),
-        (f"{V6}/alerts/{{alert_id}}", v6_get, ["GET"]),
-        (f"{V6}/alerts/{{alert_id}}/workflow", v6_alert_workflow, ["POST"]),
-        (f"{V6}/alerts/{{alert_id}}/notes", v6_notes, ["GET", "POST"]),
-        (f"{V6}/alerts/{{alert_id}}/notes/{{note_id}}", v7_delete_note, ["DELETE"]),
-        (f"{V6}/threat/workflow/_criteria", v6_threat_criteria_workflow, ["POST"]),
-        (f"{V6}/threat/{{threat_id}}/workflow", v6_threat_workflow, ["POST"]),
-        (f"{V6}/workflow/status/{{request_id}}", v6_workflow_status, ["GET"]),
+
+def routes(state: EmulatorState) -> list[BaseRoute]:
+    d, v7, v6 = DeviceRoutes(state), AlertV7Routes(state), AlertV6Routes(state)
+    table: list[RouteSpec] = [
+        (f"{V6}/devices/_search", d.search_devices, ["POST"]),
+        (f"{V6}/devices/_facet", d.facet_devices, ["POST"]),
+        (f"{V6}/devices/_scroll", d.scroll_devices, ["POST"]),
+        (f"{V6}/devices/_export", d.export_devices, ["POST"]),
+        (f"{V6}/devices/_search/download", d.download_devices, ["GET"]),
+        (f"{V6}/devices/{{device_id}}", d.get_device, ["GET"]),
+        (f"{V6}/device_actions", d.device_actions, ["POST"]),
+        (f"{V7}/alerts/_search", v7.v7_search, ["POST"]),
+        (f"{V7}/alerts/_facet", v7.v7_facet, ["POST"]),
+        (f"{V7}/alerts/_export", v7.v7_export, ["POST"]),
+        (f"{V7}/alerts/workflow", v7.v7_workflow, ["POST"]),
+        (f"{V7}/alerts/search_suggestions", v7.v7_suggestions, ["GET"]),
+        (f"{V7}/alerts/{{alert_id}}", v7.v7_get, ["GET"]),
+        (f"{V7}/alerts/{{alert_id}}/notes", v7.v7_notes, ["GET", "POST"]),
+        (f"{V7}/alerts/{{alert_id}}/notes/{{note_id}}", v7.v7_delete_note, ["DELETE"]),
+        (f"{V7}/alerts/{{alert_id}}/history", v7.v7_history, ["GET"]),
+        (f"{V7}/threats/{{threat_id}}/notes", v7.threat_notes, ["GET", "POST"]),
+        (f"{V7}/threats/{{threat_id}}/notes/{{note_id}}", v7.threat_delete_note, ["DELETE"]),
+        (f"{V7}/threats/{{threat_id}}/history", v7.threat_history, ["GET"]),
+        (f"{V7}/threats/{{threat_id}}/tags", v7.threat_tags, ["GET", "POST"]),
+        (f"{V7}/threats/{{threat_id}}/tags/{{tag}}", v7.threat_delete_tag, ["DELETE"]),
+        (f"{V7}/grouped_alerts/_search", v7.grouped_search, ["POST"]),
+        (f"{V7}/grouped_alerts/_facet", v7.grouped_facet, ["POST"]),
+        (f"{V6}/alerts/_search", v6.v6_search, ["POST"]),
+        (f"{V6}/alerts/_facet", v6.v6_facet, ["POST"]),
+        (f"{V6}/alerts/search_suggestions", v6.v6_suggestions, ["GET"]),
+        (f"{V6}/alerts/workflow/_criteria", v6.v6_criteria_workflow, ["POST"]),
+        (f"{V6}/alerts/{{alert_type}}/_search", v6.v6_search, ["POST"]),
+        (f"{V6}/alerts/{{alert_type}}/_facet", v6.v6_facet, ["POST"]),
+        (f"{V6}/alerts/{{alert_type}}/workflow/_criteria", v6.v6_criteria_workflow, ["POST"]),
+        (f"{V6}/alerts/{{alert_id}}", v6.v6_get, ["GET"]),
+        (f"{V6}/alerts/{{alert_id}}/workflow", v6.v6_alert_workflow, ["POST"]),
+        (f"{V6}/alerts/{{alert_id}}/notes", v6.v6_notes, ["GET", "POST"]),
+        (f"{V6}/alerts/{{alert_id}}/notes/{{note_id}}", v7.v7_delete_note, ["DELETE"]),
+        (f"{V6}/threat/workflow/_criteria", v6.v6_threat_criteria_workflow, ["POST"]),
+        (f"{V6}/threat/{{threat_id}}/workflow", v6.v6_threat_workflow, ["POST"]),
+        (f"{V6}/workflow/status/{{request_id}}", v6.v6_workflow_status, ["GET"]),
     ]
-    return [Route(path, cloud_handler(org_key, h), methods=m) for path, h, m in table]
+    return route_table(table, wrap=cloud_guard(state.config.org_key))
 
 
 def _coerce(value: str) -> Any:
