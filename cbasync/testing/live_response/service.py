@@ -19,12 +19,8 @@ from cbasync.testing.dataset.vfs import (
     ImageStore,
     image_store,
 )
-from cbasync.testing.live_response.backend import (
-    LiveResponseBackend,
-    LrDevice,
-    LrPolicy,
-    Timeline,
-)
+from cbasync.testing.live_response.backend import LiveResponseBackend
+from cbasync.testing.live_response.model import LrDevice, LrPolicy, Timeline
 from cbasync.testing.state import EmulatorState
 
 __all__ = [
