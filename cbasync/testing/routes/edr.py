@@ -24,7 +24,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute
 
 from cbasync.testing.dataset.edr import parse_solr
-from cbasync.testing.dataset.edr_binary import DEFAULT_ICON
+from cbasync.testing.dataset.edr_binary_data import DEFAULT_ICON
 from cbasync.testing.dataset.errors import Invalid, NotFound
 from cbasync.testing.query import iso_to_epoch
 from cbasync.testing.routes._common import (
