@@ -26,6 +26,7 @@ from cbasync.testing.routes._cloud import CloudHandlers, body_dict, cloud_guard
 from cbasync.testing.routes._common import (
     RouteSpec,
     cloud_error,
+    item,
     json_response,
     no_content,
     read_json,
@@ -166,14 +167,21 @@ class ThreatIntelRoutes(CloudHandlers):
 
     async def watchlist(self, request: Request) -> Response:
         wl = self.watchlist_of(request)
-        if request.method == "DELETE":
-            del self.intel.watchlists[wl["id"]]
-            return no_content()
-        if request.method == "PUT":
-            body = self.check_watchlist(body_dict(await read_json(request)))
+
+        def update(raw: Any) -> dict[str, Any]:
+            body = self.check_watchlist(body_dict(raw))
             wl.update({k: v for k, v in body.items() if k not in ("id", "create_timestamp")})
             wl["last_update_timestamp"] = int(self.clock.time())
-        return json_response(wl)
+            return wl
+
+        return await item(
+            request,
+            lambda: wl,
+            update=update,
+            delete=lambda: self.intel.watchlists.pop(wl["id"]),
+            read=read_json,
+            deleted=no_content,
+        )
 
     async def watchlist_switch(self, request: Request) -> Response:
         wl = self.watchlist_of(request)
@@ -203,13 +211,20 @@ class ThreatIntelRoutes(CloudHandlers):
         found = self.intel.reports.get(rid)
         if found is None:
             raise cloud_error(404, "NOT_FOUND", f"Report {rid} not found")
-        if request.method == "DELETE":
-            del self.intel.reports[rid]
-            return no_content()
-        if request.method == "PUT":
-            found = self.intel.check_report({**body_dict(await read_json(request)), "id": rid})
-            self.intel.reports[rid] = found
-        return json_response(found)
+
+        def update(raw: Any) -> dict[str, Any]:
+            report = self.intel.check_report({**body_dict(raw), "id": rid})
+            self.intel.reports[rid] = report
+            return report
+
+        return await item(
+            request,
+            lambda: found,
+            update=update,
+            delete=lambda: self.intel.reports.pop(rid),
+            read=read_json,
+            deleted=no_content,
+        )
 
     async def report_ignore(self, request: Request) -> Response:
         rid = request.path_params["report_id"]
