@@ -43,6 +43,7 @@ __all__ = [
     "FieldType",
     "Keyed",
     "compile_query",
+    "dotted",
     "iso_to_epoch",
     "matches",
     "terms_of",
@@ -421,7 +422,9 @@ def _fold(preds: list[Predicate], *, conj: bool) -> Predicate:
     return preds[0]
 
 
-def _dict_accessor(field: str) -> Getter:
+def dotted(field: str) -> Getter:
+    """A getter of ``field`` over dict rows; a dotted name reaches into nested dicts (a key
+    that contains the dots itself wins)."""
     if "." not in field:
         return lambda row: row.get(field)
     parts = field.split(".")
@@ -579,7 +582,7 @@ def compile_query(
     compiler = _Compiler(
         schema or {},
         default_fields,
-        accessor or _dict_accessor,
+        accessor or dotted,
         time.time() if now is None else now,
         strict,
         query,

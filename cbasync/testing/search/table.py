@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cbasync.testing.query import Categorical, FieldType, iso_to_epoch
+from cbasync.testing.query import Categorical, FieldType, dotted, iso_to_epoch
 from cbasync.testing.search.collation import CLOUD, count_values, counted_cloud, ordered, smallest
 from cbasync.testing.search.columns import Column, Getter, compile_search, getter_of
 
@@ -299,17 +299,8 @@ def dict_table(
     """A Table over materialised (possibly nested) dict rows; dotted names reach into them."""
 
     def getter(name: str) -> Getter:
-        parts = name.split(".")
-
-        def get(i: int) -> Any:
-            cur: Any = rows[i]
-            for p in parts:
-                if not isinstance(cur, Mapping):
-                    return None
-                cur = cur.get(p)
-            return cur
-
-        return get
+        get = dotted(name)
+        return lambda i: get(rows[i])
 
     class _Columns(dict[str, Column]):
         def __missing__(self, key: str) -> Column:

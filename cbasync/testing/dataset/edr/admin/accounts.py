@@ -7,9 +7,7 @@ from typing import Any
 
 from cbasync.testing.dataset._fmt import mix
 from cbasync.testing.dataset.edr.admin.core import AdminCore
-from cbasync.testing.dataset.edr_binary import BinaryCatalog
 from cbasync.testing.dataset.errors import Conflict, Invalid, NotFound
-from cbasync.testing.state import EmulatorState
 
 __all__ = ["Accounts"]
 
@@ -17,14 +15,8 @@ __all__ = ["Accounts"]
 class Accounts(AdminCore):
     """Users, teams, sites and throttle rules."""
 
-    def __init__(
-        self,
-        state: EmulatorState,
-        *,
-        groups: dict[int, dict[str, Any]],
-        binaries: BinaryCatalog,
-    ) -> None:
-        super().__init__(state, groups=groups, binaries=binaries)
+    def _set_up_accounts(self) -> None:
+        """Seed this family's collections (called once, in order, by EdrAdmin)."""
         self.users: dict[str, dict[str, Any]] = {}
         self.teams: dict[int, dict[str, Any]] = {}
         self._seed_users()

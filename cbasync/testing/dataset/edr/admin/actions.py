@@ -10,9 +10,7 @@ from typing import Any
 from cbasync.testing.dataset.edr.admin.feeds import Feeds
 from cbasync.testing.dataset.edr.admin.tables import ACTION_NUMBERS, ACTION_TYPES
 from cbasync.testing.dataset.edr.admin.watchlists import Watchlists
-from cbasync.testing.dataset.edr_binary import BinaryCatalog
 from cbasync.testing.dataset.errors import Invalid, NotFound
-from cbasync.testing.state import EmulatorState
 
 __all__ = ["Actions"]
 
@@ -20,14 +18,8 @@ __all__ = ["Actions"]
 class Actions(Watchlists, Feeds):
     """Per-user actions of watchlists and feeds: the action types and the legacy numbered ones."""
 
-    def __init__(
-        self,
-        state: EmulatorState,
-        *,
-        groups: dict[int, dict[str, Any]],
-        binaries: BinaryCatalog,
-    ) -> None:
-        super().__init__(state, groups=groups, binaries=binaries)
+    def _set_up_actions(self) -> None:
+        """Seed this family's collections (called once, in order, by EdrAdmin)."""
         # action_type enablement per (object kind, id, action) for the API user.
         self.action_types: dict[tuple[str, str, str], bool] = {}
         self.legacy_actions: dict[tuple[str, str], list[dict[str, Any]]] = {}

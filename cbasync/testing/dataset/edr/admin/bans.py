@@ -7,9 +7,7 @@ from typing import Any
 
 from cbasync.testing.dataset._fmt import DAY, server_local
 from cbasync.testing.dataset.edr.admin.core import AdminCore
-from cbasync.testing.dataset.edr_binary import BinaryCatalog
 from cbasync.testing.dataset.errors import Conflict, Invalid, NotFound
-from cbasync.testing.state import EmulatorState
 
 __all__ = ["Bans"]
 
@@ -17,14 +15,8 @@ __all__ = ["Bans"]
 class Bans(AdminCore):
     """Banned hashes."""
 
-    def __init__(
-        self,
-        state: EmulatorState,
-        *,
-        groups: dict[int, dict[str, Any]],
-        binaries: BinaryCatalog,
-    ) -> None:
-        super().__init__(state, groups=groups, binaries=binaries)
+    def _set_up_bans(self) -> None:
+        """Seed this family's collections (called once, in order, by EdrAdmin)."""
         self.bans: dict[str, dict[str, Any]] = {}
         self._seed_bans()
 

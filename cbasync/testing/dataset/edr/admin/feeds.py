@@ -15,14 +15,12 @@ from cbasync.testing.dataset.edr.admin.tables import (
     REPORT_TITLES,
 )
 from cbasync.testing.dataset.edr.solr import SearchPage, SolrParams, filtered_query
-from cbasync.testing.dataset.edr_binary import BinaryCatalog
 from cbasync.testing.dataset.errors import Conflict, Invalid, NotFound
 from cbasync.testing.query import (
     parse,
     terms_of,
 )
 from cbasync.testing.search import SearchEngine
-from cbasync.testing.state import EmulatorState
 
 __all__ = ["Feeds"]
 
@@ -30,14 +28,8 @@ __all__ = ["Feeds"]
 class Feeds(AdminCore):
     """Threat intelligence feeds and their reports."""
 
-    def __init__(
-        self,
-        state: EmulatorState,
-        *,
-        groups: dict[int, dict[str, Any]],
-        binaries: BinaryCatalog,
-    ) -> None:
-        super().__init__(state, groups=groups, binaries=binaries)
+    def _set_up_feeds(self) -> None:
+        """Seed this family's collections (called once, in order, by EdrAdmin)."""
         self.feeds: dict[int, dict[str, Any]] = {}
         for raw in FEEDS:
             feed = dict(FEED_DEFAULTS)

@@ -11,9 +11,7 @@ from typing import Any
 from cbasync.testing.dataset._fmt import DAY, iso_ms
 from cbasync.testing.dataset.edr.admin.core import AdminCore
 from cbasync.testing.dataset.edr.admin.tables import INGRESS_DEFAULTS, INGRESS_READ_ONLY
-from cbasync.testing.dataset.edr_binary import BinaryCatalog
 from cbasync.testing.dataset.errors import Conflict, Invalid, NotFound
-from cbasync.testing.state import EmulatorState
 
 __all__ = ["Ingress"]
 
@@ -21,14 +19,8 @@ __all__ = ["Ingress"]
 class Ingress(AdminCore):
     """Ingress filters and approved IP addresses."""
 
-    def __init__(
-        self,
-        state: EmulatorState,
-        *,
-        groups: dict[int, dict[str, Any]],
-        binaries: BinaryCatalog,
-    ) -> None:
-        super().__init__(state, groups=groups, binaries=binaries)
+    def _set_up_ingress(self) -> None:
+        """Seed this family's collections (called once, in order, by EdrAdmin)."""
         self.ingress: dict[str, dict[str, Any]] = {}
         self._next_ingress = 1
         self._seed_ingress()

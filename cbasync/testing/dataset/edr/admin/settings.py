@@ -8,9 +8,7 @@ from typing import Any
 
 from cbasync.testing.dataset._fmt import DAY, mix
 from cbasync.testing.dataset.edr.admin.core import AdminCore
-from cbasync.testing.dataset.edr_binary import BinaryCatalog
 from cbasync.testing.dataset.errors import Invalid
-from cbasync.testing.state import EmulatorState
 
 __all__ = ["Settings"]
 
@@ -18,14 +16,8 @@ __all__ = ["Settings"]
 class Settings(AdminCore):
     """The license and the App Control integration settings."""
 
-    def __init__(
-        self,
-        state: EmulatorState,
-        *,
-        groups: dict[int, dict[str, Any]],
-        binaries: BinaryCatalog,
-    ) -> None:
-        super().__init__(state, groups=groups, binaries=binaries)
+    def _set_up_settings(self) -> None:
+        """Seed this family's collections (called once, in order, by EdrAdmin)."""
         self.platform_server: dict[str, Any] = {
             "server_url": "",
             "ssl_certificate_verify": "true",

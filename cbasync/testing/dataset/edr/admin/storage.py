@@ -9,9 +9,7 @@ from typing import Any
 
 from cbasync.testing.dataset._fmt import DAY, iso_ms
 from cbasync.testing.dataset.edr.admin.core import AdminCore, iso_to_epoch_safe
-from cbasync.testing.dataset.edr_binary import BinaryCatalog
 from cbasync.testing.dataset.errors import Conflict, NotFound
-from cbasync.testing.state import EmulatorState
 
 __all__ = ["Storage"]
 
@@ -19,14 +17,8 @@ __all__ = ["Storage"]
 class Storage(AdminCore):
     """The event storage partitions of the server."""
 
-    def __init__(
-        self,
-        state: EmulatorState,
-        *,
-        groups: dict[int, dict[str, Any]],
-        binaries: BinaryCatalog,
-    ) -> None:
-        super().__init__(state, groups=groups, binaries=binaries)
+    def _set_up_storage(self) -> None:
+        """Seed this family's collections (called once, in order, by EdrAdmin)."""
         self.partitions: dict[str, dict[str, Any]] = {}
         self._seed_partitions()
 

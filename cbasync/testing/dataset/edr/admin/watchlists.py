@@ -9,12 +9,10 @@ from urllib.parse import parse_qsl
 from cbasync.testing.dataset._fmt import DAY, iso_ms, mix, server_local, unit
 from cbasync.testing.dataset.edr.admin.core import AdminCore, quote_param
 from cbasync.testing.dataset.edr.admin.tables import WATCHLISTS
-from cbasync.testing.dataset.edr_binary import BinaryCatalog
 from cbasync.testing.dataset.errors import Conflict, Invalid, NotFound
 from cbasync.testing.query import (
     parse,
 )
-from cbasync.testing.state import EmulatorState
 
 __all__ = ["Watchlists"]
 
@@ -22,14 +20,8 @@ __all__ = ["Watchlists"]
 class Watchlists(AdminCore):
     """Saved searches that tag and alert on what they match."""
 
-    def __init__(
-        self,
-        state: EmulatorState,
-        *,
-        groups: dict[int, dict[str, Any]],
-        binaries: BinaryCatalog,
-    ) -> None:
-        super().__init__(state, groups=groups, binaries=binaries)
+    def _set_up_watchlists(self) -> None:
+        """Seed this family's collections (called once, in order, by EdrAdmin)."""
         seed = self.config.seed
         epoch = self.epoch
         self.watchlists: dict[str, dict[str, Any]] = {}
