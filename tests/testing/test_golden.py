@@ -285,6 +285,12 @@ async def cloud_platform(rp: Replay) -> None:
         f"{v6}/devices/_facet",
         json={"terms": {"fields": ["status", "os", "policy_id"]}},
     )
+    await rp.call(
+        "devices query",
+        "POST",
+        f"{v6}/devices/_search",
+        json={"query": "os:WINDOWS AND login_user_name:*", "rows": 3},
+    )
     await rp.call("device", "GET", f"{v6}/devices/{DEVICE_ID_BASE + 2}")
     await rp.call(
         "device quarantine",
@@ -305,6 +311,13 @@ async def cloud_platform(rp: Replay) -> None:
               "sort": [{"field": "severity", "order": "desc"}]},
     )  # fmt: skip
     alert_id = alerts.json()["results"][0]["id"]
+    await rp.call(
+        "alerts v7 query",
+        "POST",
+        f"{v7}/alerts/_search",
+        json={"query": "process_name:powershell.exe OR reason:mimikatz", "rows": 2,
+              "time_range": {"range": "-30d"}},
+    )  # fmt: skip
     await rp.call(
         "alerts v7 facet",
         "POST",
@@ -341,6 +354,12 @@ async def cloud_platform(rp: Replay) -> None:
         "POST",
         f"{v6}/alerts/cbanalytics/_search",
         json={"rows": 3, "criteria": {"category": ["THREAT"]}},
+    )
+    await rp.call(
+        "alerts v6 query",
+        "POST",
+        f"{v6}/alerts/_search",
+        json={"query": "device_name:dc01* OR process_name:certutil.exe", "rows": 2},
     )
     await rp.call(
         "alerts v6 suggestions",
@@ -411,6 +430,19 @@ async def cloud_investigate(rp: Replay) -> None:
         f"{a2}/search_jobs/{auth_id}/group_results",
         json={"fields": ["auth_username"], "rows": 3, "max_events_per_group": 1},
     )
+    queried = await rp.call(
+        "auth query job",
+        "POST",
+        f"{a2}/search_jobs",
+        json={"query": "auth_username:SYSTEM AND device_name:*", "rows": 5},
+    )
+    rp.advance(5)
+    await rp.call(
+        "auth query results",
+        "GET",
+        f"{a2}/search_jobs/{queried.json()['job_id']}/results",
+        params={"rows": 2},
+    )
     await rp.call("auth descriptions", "GET", f"{a2}/descriptions")
     await rp.call(
         "auth suggestions", "GET", f"{a2}/search_suggestions", params={"suggest.q": "auth_d"}
@@ -437,6 +469,12 @@ async def cloud_services(rp: Replay) -> None:
         "POST",
         f"{lq}/runs/{run_id}/results/_facet",
         json={"terms": {"fields": ["device.name"]}},
+    )
+    await rp.call(
+        "livequery query",
+        "POST",
+        f"{lq}/runs/{run_id}/results/_search",
+        json={"query": "status:matched AND fields.name:svchost*", "rows": 2},
     )
     await rp.call(
         "livequery csv", "POST", f"{lq}/runs/{run_id}/results/_search?format=csv", json={}

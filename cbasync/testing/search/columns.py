@@ -47,10 +47,14 @@ def compile_search(
     default_fields: Sequence[str],
     accessor: Accessor,
     now: float | None,
-    strict: bool = True,
+    strict: bool,
 ) -> Callable[[Any], bool] | None:
     """The predicate of a Lucene-style query over row keys, or None when it matches everything
-    (so a caller can skip the scan). Raises :class:`~cbasync.testing.query.QueryError`."""
+    (so a caller can skip the scan). Raises :class:`~cbasync.testing.query.QueryError`.
+
+    ``strict``: whether a field missing from ``schema`` makes the query invalid (EDR's processes)
+    or is matched by the type of its values (the cloud's searches, EDR's binaries and alerts).
+    """
     node = parse(query) if isinstance(query, str) else query
     if isinstance(node, MatchAll):
         return None

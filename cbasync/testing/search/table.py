@@ -150,6 +150,7 @@ class Table:
             default_fields=self.default_fields,
             accessor=self.column,
             now=anchor,
+            strict=False,
         )
 
     def _value_test(self, name: str, wanted: list[Any]) -> Callable[[int], bool]:
