@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from cbasync.cli import emulator_main
+from cbasync.testing.cli import emulator_main
 
 if __name__ == "__main__":
     sys.exit(emulator_main(sys.argv[1:]))

@@ -9,14 +9,14 @@ For every HTTP request it
 3. checks ``X-Auth-Token`` against the configured tokens (401 otherwise);
 4. routes the request and counts it under ``"METHOD /route/template"`` and its status.
 
-**Route-module contract.** Every module in ``cbasync.testing.routes`` whose name does not start
-with an underscore is imported and must expose::
+**Route modules.** The app mounts the modules of ``cbasync.testing.routes`` named in
+:data:`ROUTE_MODULES`, in that order (an explicit list: a helper module beside them is never
+mounted by accident). Each defines its handlers as a class and ends with its route table::
 
     def routes(state: EmulatorState) -> list[starlette.routing.BaseRoute]
 
-Modules are mounted in name order after the fixed ones in ``CORE_ROUTE_MODULES``; a module that
-fails to import fails the app (a half-installed emulator must not pass for a working one). Routes
-raise :class:`~cbasync.testing.routes._common.HttpError` for error answers; a
+A module that fails to import fails the app (a half-installed emulator must not pass for a
+working one). Routes raise :class:`~cbasync.testing.routes._common.HttpError` for error answers; a
 :class:`~cbasync.testing.query.QueryError` that escapes a handler becomes EDR's 400
 ``query_malformed_syntax``.
 
@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import pkgutil
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -56,6 +55,7 @@ __all__ = [
     "CONNECTION_RESET_EXTENSION",
     "CONTROL_PREFIX",
     "CORE_ROUTE_MODULES",
+    "ROUTE_MODULES",
     "EmulatorApp",
     "create_app",
     "route_module_names",
@@ -63,8 +63,21 @@ __all__ = [
 
 CONTROL_PREFIX = "/__emulator__"
 CONNECTION_RESET_EXTENSION = "cbasync.connection_reset"
-# Mounted first, in this order; every other public module of cbasync.testing.routes follows.
+# The route modules of cbasync.testing.routes the app mounts, in mounting order (Starlette tries
+# routes in order): the on-premises servers first, then the cloud and Live Response.
 CORE_ROUTE_MODULES: tuple[str, ...] = ("edr", "protection")
+ROUTE_MODULES: tuple[str, ...] = (
+    *CORE_ROUTE_MODULES,
+    "cloud_common",
+    "cloud_defense",
+    "cloud_investigate",
+    "cloud_livequery",
+    "cloud_platform",
+    "cloud_threatintel",
+    "lr_cloud",
+    "lr_edr",
+    "lr_v3",
+)
 _ROUTES_PACKAGE = "cbasync.testing.routes"
 
 RouteFactory = Callable[[EmulatorState], Sequence[BaseRoute]]
@@ -75,15 +88,8 @@ BASE_URL = "https://cbserver.emulator"
 
 
 def route_module_names() -> list[str]:
-    """The route modules the app mounts, in mounting order."""
-    package = importlib.import_module(_ROUTES_PACKAGE)
-    found = sorted(
-        info.name
-        for info in pkgutil.iter_modules(package.__path__)
-        if not info.name.startswith("_")
-    )
-    core = [name for name in CORE_ROUTE_MODULES if name in found]
-    return core + [name for name in found if name not in core]
+    """The route modules the app mounts by default, in mounting order."""
+    return list(ROUTE_MODULES)
 
 
 def _load_routes(state: EmulatorState, names: Sequence[str]) -> list[BaseRoute]:

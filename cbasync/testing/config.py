@@ -12,10 +12,18 @@ without pulling in starlette.
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["DEFAULT_DATA_EPOCH", "DEFAULT_ORG_KEY", "DEFAULT_TOKEN", "EmulatorConfig"]
+__all__ = [
+    "DEFAULT_DATA_EPOCH",
+    "DEFAULT_ORG_KEY",
+    "DEFAULT_TOKEN",
+    "EmulatorConfig",
+    "config_from_json",
+    "config_to_json",
+]
 
 # One credential accepted by every product, shaped like a Carbon Black Cloud API key
 # ("<24-character secret>/<10-character API id>"); EDR and App Control accept any token string,
@@ -271,3 +279,24 @@ def _version_tuple(version: str) -> tuple[int, ...]:
             f"EmulatorConfig: server_version must look like '7.7.0.0', not {version!r}"
         )
     return parts
+
+
+def config_to_json(config: EmulatorConfig) -> str:
+    """An ``EmulatorConfig`` as JSON (for ``cbasync emulator --config FILE``)."""
+    data = dataclasses.asdict(config)
+    return json.dumps(data, indent=2, sort_keys=True)
+
+
+def config_from_json(text: str) -> EmulatorConfig:
+    """The inverse of :func:`config_to_json`; unknown keys are an error."""
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise TypeError("an emulator config file must hold a JSON object")
+    names = {f.name for f in dataclasses.fields(EmulatorConfig)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ValueError(f"unknown emulator config keys: {', '.join(unknown)}")
+    for key in ("extra_tokens", "fault_5xx_statuses", "fault_exempt_prefixes"):
+        if key in data and isinstance(data[key], list):
+            data[key] = tuple(data[key])
+    return EmulatorConfig(**data)

@@ -2,8 +2,9 @@
 
 Three ways in:
 
-- ``cbasync emulator [flags]`` / ``python -m cbasync.testing [flags]`` (see ``cbasync.cli``): a
-  process that serves until SIGINT or SIGTERM, then stops cleanly (exit status 0);
+- ``cbasync emulator [flags]`` / ``python -m cbasync.testing [flags]`` (see
+  :mod:`cbasync.testing.cli`): a process that serves until SIGINT or SIGTERM, then stops
+  cleanly (exit status 0);
 - :func:`spawn_server`: a context manager that runs that command as a subprocess and yields its
   :class:`ServerInfo` once it accepts connections (what the pytest plugin and benchmarks use);
 - :func:`running_server`: an async context manager serving in the current (asyncio) event loop.
@@ -21,7 +22,6 @@ reset).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 import signal
@@ -42,11 +42,12 @@ import anyio.lowlevel
 
 from cbasync.testing._clock import Clock
 from cbasync.testing.app import CONNECTION_RESET_EXTENSION, EmulatorApp, create_app
-from cbasync.testing.config import EmulatorConfig
+from cbasync.testing.config import EmulatorConfig, config_from_json, config_to_json
 
 __all__ = [
     "EmulatorServer",
     "ServerInfo",
+    "config_from_json",
     "config_to_json",
     "running_server",
     "spawn_server",
@@ -98,27 +99,6 @@ class ServerInfo:
             ca_file=data.get("ca_file"),
             pid=int(data.get("pid", 0)),
         )
-
-
-def config_to_json(config: EmulatorConfig) -> str:
-    """An ``EmulatorConfig`` as JSON (for ``cbasync emulator --config FILE``)."""
-    data = dataclasses.asdict(config)
-    return json.dumps(data, indent=2, sort_keys=True)
-
-
-def config_from_json(text: str) -> EmulatorConfig:
-    """The inverse of :func:`config_to_json`; unknown keys are an error."""
-    data = json.loads(text)
-    if not isinstance(data, dict):
-        raise TypeError("an emulator config file must hold a JSON object")
-    names = {f.name for f in dataclasses.fields(EmulatorConfig)}
-    unknown = sorted(set(data) - names)
-    if unknown:
-        raise ValueError(f"unknown emulator config keys: {', '.join(unknown)}")
-    for key in ("extra_tokens", "fault_5xx_statuses", "fault_exempt_prefixes"):
-        if key in data and isinstance(data[key], list):
-            data[key] = tuple(data[key])
-    return EmulatorConfig(**data)
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cbasync.cli import _config_from_args, build_parser, main
+from cbasync.cli import main
+from cbasync.testing.cli import _config_from_args, build_parser
 from cbasync.testing.config import EmulatorConfig
 
 CONTRACT_FLAGS = (

@@ -7,6 +7,7 @@ import time
 from functools import lru_cache
 
 __all__ = [
+    "DAY",
     "FILETIME_EPOCH_OFFSET",
     "cb_time",
     "iso_ms",
@@ -18,6 +19,7 @@ __all__ = [
     "unit",
 ]
 
+DAY = 86_400.0  # seconds
 # Seconds between 1601-01-01 (FILETIME epoch) and 1970-01-01.
 FILETIME_EPOCH_OFFSET = 11_644_473_600
 _MASK64 = (1 << 64) - 1

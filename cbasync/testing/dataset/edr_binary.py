@@ -12,152 +12,28 @@ endpoints (``endpoint``, ``host_count``) it was seen on without scanning the pro
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import io
 import random
 import struct
-import zipfile
-import zlib
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
 
-from cbasync.testing.dataset._catalog import IMAGES, TEMPLATES, Image
-from cbasync.testing.dataset._fmt import iso_ms, iso_s, mix, seed_int, unit
+from cbasync.testing.dataset._catalog import DLL_POOLS, IMAGES, TEMPLATES, Image
+from cbasync.testing.dataset._fmt import DAY, mix, seed_int, unit
+from cbasync.testing.dataset.edr_binary_data import (
+    LINUX_APPS,
+    MAC_APPS,
+    MALWARE_DIRS,
+    MALWARE_NAMES,
+    VENDORS,
+    BinaryInfo,
+)
+from cbasync.testing.dataset.edr_binary_views import BinaryViews
 from cbasync.testing.dataset.endpoints import EndpointPopulation
+from cbasync.testing.state import EmulatorState
 
-__all__ = ["BinaryCatalog", "BinaryInfo", "shared_binaries"]
-
-_VENDORS: tuple[tuple[str, str, str, str], ...] = (
-    # (company, product, exe name, install dir)
-    ("Zoom Video Communications, Inc.", "Zoom", "zoom.exe", "zoom\\bin"),
-    ("Slack Technologies, LLC", "Slack", "slack.exe", "slack"),
-    ("Don Ho", "Notepad++", "notepad++.exe", "notepad++"),
-    ("Igor Pavlov", "7-Zip", "7zfm.exe", "7-zip"),
-    ("VideoLAN", "VLC media player", "vlc.exe", "videolan\\vlc"),
-    ("Mozilla Corporation", "Firefox", "firefox.exe", "mozilla firefox"),
-    ("Adobe Inc.", "Adobe Acrobat Reader", "acrord32.exe", "adobe\\acrobat reader dc\\reader"),
-    ("Dropbox, Inc.", "Dropbox", "dropbox.exe", "dropbox\\client"),
-    ("Python Software Foundation", "Python", "python.exe", "python311"),
-    ("Oracle Corporation", "Java Platform SE", "javaw.exe", "java\\jre1.8.0_401\\bin"),
-    ("Git for Windows", "Git", "git.exe", "git\\cmd"),
-    ("Microsoft Corporation", "Visual Studio Code", "code.exe", "microsoft vs code"),
-    ("Citrix Systems, Inc.", "Citrix Workspace", "receiver.exe", "citrix\\ica client"),
-    ("Cisco Systems, Inc.", "Cisco AnyConnect", "vpnui.exe", "cisco\\anyconnect"),
-    ("KeePass", "KeePass Password Safe", "keepass.exe", "keepass password safe 2"),
-    ("PuTTY", "PuTTY suite", "putty.exe", "putty"),
-    ("WinSCP", "WinSCP", "winscp.exe", "winscp"),
-    ("Spotify AB", "Spotify", "spotify.exe", "spotify"),
-)
-_MAC_APPS = (
-    (
-        "Docker Inc",
-        "Docker Desktop",
-        "com.docker.backend",
-        "/applications/docker.app/contents/macos",
-    ),
-    (
-        "Microsoft Corporation",
-        "Visual Studio Code",
-        "electron",
-        "/applications/visual studio code.app/contents/macos",
-    ),
-    ("Slack Technologies, LLC", "Slack", "slack", "/applications/slack.app/contents/macos"),
-    ("1Password", "1Password", "1password", "/applications/1password.app/contents/macos"),
-)
-_LINUX_APPS = (
-    ("", "node", "node", "/usr/bin"),
-    ("", "redis", "redis-server", "/usr/bin"),
-    ("", "htop", "htop", "/usr/bin"),
-    ("", "rsync", "rsync", "/usr/bin"),
-)
-_MALWARE_NAMES = (
-    "svch0st.exe",
-    "update_{c}.exe",
-    "invoice_{c}.exe",
-    "{c}.tmp.exe",
-    "chrome_updater.exe",
-    "winlogin.exe",
-    "taskmgr32.exe",
-    "dllhst.exe",
-)
-_MALWARE_DIRS = (
-    "c:\\users\\public\\",
-    "c:\\windows\\temp\\",
-    "c:\\programdata\\",
-    "c:\\users\\public\\music\\",
-)
-_ISSUERS = {
-    "Microsoft Corporation": "Microsoft Windows Production PCA 2011",
-    "VMware, Inc.": "DigiCert SHA2 Assured ID Code Signing CA",
-    "Google LLC": "DigiCert Trusted G4 Code Signing RSA4096 SHA384 2021 CA1",
-}
-_DAY = 86_400.0
+__all__ = ["BinaryCatalog", "shared_binaries"]
 
 
-@dataclass(frozen=True)
-class BinaryInfo:
-    index: int
-    kind: str  # known | app | module | malware
-    os: str  # windows | osx | linux
-    path: str
-    company: str
-    product: str
-    description: str
-    version: str
-    publisher: str | None
-    size: int
-    is_executable: bool
-    is_64bit: bool
-    internal_name: str
-    original_filename: str
-    image_key: str | None = None
-
-    @property
-    def name(self) -> str:
-        sep = "\\" if self.os == "windows" else "/"
-        return self.path.rsplit(sep, 1)[-1]
-
-
-def _png(rgb: tuple[int, int, int]) -> bytes:
-    """A 32x32 RGBA PNG: a rounded tile of one colour (enough to be a real, decodable icon)."""
-    w = h = 32
-    rows = []
-    for y in range(h):
-        row = bytearray([0])
-        for x in range(w):
-            inside = 2 <= x < 30 and 2 <= y < 30 and not ((x in (2, 29)) and (y in (2, 29)))
-            row += bytes((*rgb, 255)) if inside else b"\x00\x00\x00\x00"
-        rows.append(bytes(row))
-    raw = b"".join(rows)
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + tag
-            + data
-            + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-        )
-
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(raw, 9))
-        + chunk(b"IEND", b"")
-    )
-
-
-@lru_cache(maxsize=64)
-def _icon_for(color: int) -> bytes:
-    return _png(((color >> 16) & 0xFF, (color >> 8) & 0xFF, color & 0xFF))
-
-
-DEFAULT_ICON = _png((0x1E, 0x6F, 0xD9))
-"""The generic Windows application icon served when a binary has none."""
-
-
-class BinaryCatalog:
+class BinaryCatalog(BinaryViews):
     """``count`` binaries, each a pure function of ``(seed, index)``."""
 
     def __init__(self, seed: int, count: int, endpoints: EndpointPopulation, *, epoch: float):
@@ -222,8 +98,8 @@ class BinaryCatalog:
         major, minor, build = 1 + (h >> 32) % 12, (h >> 36) % 30, (h >> 40) % 9000
         version = f"{major}.{minor}.{build}.0"
         if kind == "malware":
-            name = _MALWARE_NAMES[(h >> 44) % len(_MALWARE_NAMES)].replace("{c}", code)
-            directory = _MALWARE_DIRS[(h >> 48) % len(_MALWARE_DIRS)]
+            name = MALWARE_NAMES[(h >> 44) % len(MALWARE_NAMES)].replace("{c}", code)
+            directory = MALWARE_DIRS[(h >> 48) % len(MALWARE_DIRS)]
             return BinaryInfo(
                 i,
                 kind,
@@ -241,14 +117,14 @@ class BinaryCatalog:
                 name,
             )
         if os == "windows":
-            company, product, exe, folder = _VENDORS[(h >> 44) % len(_VENDORS)]
+            company, product, exe, folder = VENDORS[(h >> 44) % len(VENDORS)]
             if kind == "module":
                 exe = f"{product.split()[0].lower()}{code[:3]}.dll"
             base = "c:\\program files\\" if h & 2 else "c:\\program files (x86)\\"
             path = f"{base}{folder}\\{exe}"
             signed = (h >> 50) % 10 < 8
         else:
-            table = _MAC_APPS if os == "osx" else _LINUX_APPS
+            table = MAC_APPS if os == "osx" else LINUX_APPS
             company, product, exe, folder = table[(h >> 44) % len(table)]
             if kind == "module":
                 exe = f"lib{product.split()[0].lower()}{code[:3]}" + (
@@ -363,8 +239,6 @@ class BinaryCatalog:
                 for spec in t.entries:
                     for role in t.roles:
                         roles_by_image.setdefault(spec.image, set()).add((t.os, role))
-            from cbasync.testing.dataset._catalog import DLL_POOLS
-
             for t in TEMPLATES:
                 for spec in t.entries:
                     for pool in spec.modules:
@@ -385,136 +259,16 @@ class BinaryCatalog:
             self._seen_on = {k: tuple(v) for k, v in seen.items()}
         return self._seen_on.get(i, ())
 
-    # --- documents -----------------------------------------------------------------------------
-    def signature(self, i: int) -> dict[str, Any]:
-        info = self.entry(i)
-        h = mix(self.seed if info.image_key is None else 0, i, 0x51)
-        if info.publisher is None:
-            return {
-                "digsig_result": "Unsigned",
-                "digsig_result_code": "2148204800",  # 0x800B0100 TRUST_E_NOSIGNATURE
-                "signed": "Unsigned",
-            }
-        sign_time = self.epoch - (200 + h % 1500) * _DAY
-        expired = info.kind == "app" and (h >> 20) % 25 == 0
-        result = "Expired" if expired else "Signed"
-        return {
-            "digsig_result": result,
-            "digsig_result_code": "2148204801" if expired else "0",
-            "signed": result,
-            "digsig_sign_time": iso_s(sign_time),
-            "digsig_publisher": info.publisher,
-            "digsig_issuer": _ISSUERS.get(
-                info.publisher, "DigiCert SHA2 Assured ID Code Signing CA"
-            ),
-            "digsig_subject": info.publisher,
-            "digsig_prog_name": info.product or info.description,
-        }
-
-    def alliance(self, i: int) -> dict[str, Any]:
-        """Threat-intelligence scores this binary carries (feeds tag malware)."""
-        info = self.entry(i)
-        if info.kind != "malware":
-            return {}
-        h = mix(self.seed, i, 0x7A)
-        md5 = self.md5(i)
-        return {
-            "alliance_score_virustotal": 20 + h % 45,
-            "alliance_score_srsthreat": 100,
-            "alliance_link_srsthreat": "https://services.bit9.com/Services/extinfo.aspx?ak="
-            f"b8b4e631d4884ad1c56f50e4a5ee9279&md5={md5}",
-            "alliance_data_srsthreat": [md5],
-            "alliance_updated_srsthreat": iso_s(self.epoch - (h % 30) * _DAY),
-        }
-
     def added_time(self, i: int) -> float:
         info = self.entry(i)
         if info.kind == "known":
-            return self.epoch - (300 + mix(i, 0x5E) % 60) * _DAY
-        return self.epoch - unit(self.seed, i, 0xAD) * 60 * _DAY
-
-    def document(self, i: int, group_names: dict[int, str] | None = None) -> dict[str, Any]:
-        """The binary as ``/api/v1/binary`` and ``/summary`` return it."""
-        info = self.entry(i)
-        md5 = self.md5(i).upper()
-        added = iso_ms(self.added_time(i))
-        seen = self.endpoints_of(i)
-        names = group_names or {}
-        eps = [self.endpoints[e] for e in seen]
-        file_version = info.version + (
-            " (win7_rtm.090713-1255)" if info.kind == "known" and info.os == "windows" else ""
-        )
-        doc: dict[str, Any] = {
-            "md5": md5,
-            "server_added_timestamp": added,
-            "timestamp": added,
-            "last_seen": iso_ms(self.epoch - unit(self.seed, i, 0x1A5) * 2 * _DAY),
-            "orig_mod_len": info.size,
-            "copied_mod_len": info.size,
-            "observed_filename": [info.path],
-            "observed_filename_facet": [info.path],
-            "is_executable_image": info.is_executable,
-            "is_64bit": info.is_64bit,
-            "product_version": info.version,
-            "product_version_facet": info.version,
-            "product_name": info.product,
-            "product_name_facet": info.product,
-            "file_version": file_version,
-            "file_version_facet": file_version,
-            "company_name": info.company,
-            "company_name_facet": info.company,
-            "internal_name": info.internal_name,
-            "legal_copyright": f"\u00a9 {info.company}. All rights reserved."
-            if info.company
-            else "",
-            "legal_trademark": "",
-            "file_desc": info.description,
-            "original_filename": info.original_filename,
-            "private_build": "",
-            "special_build": "",
-            "os_type": info.os,
-            "host_count": len(seen),
-            "endpoint": [f"{ep.hostname}|{ep.sensor_id}" for ep in eps[:100]],
-            "group": sorted({names.get(ep.group_id, ep.group_name) for ep in eps}),
-            "watchlists": [],
-            "icon": base64.b64encode(self.icon(i)).decode("ascii"),
-        }
-        doc.update(self.signature(i))
-        if "digsig_publisher" in doc:
-            doc["digsig_publisher_facet"] = doc["digsig_publisher"]
-        doc.update(self.alliance(i))
-        return doc
-
-    def icon(self, i: int) -> bytes:
-        info = self.entry(i)
-        if not info.is_executable or info.kind == "malware":
-            return DEFAULT_ICON
-        return _icon_for(mix(i, self.seed, 0x1C) & 0xFFFFFF)
-
-    def zip_bytes(self, i: int) -> bytes:
-        """The download: a zip with the bytes as ``filedata`` and a ``metadata`` text file."""
-        info = self.entry(i)
-        data = self.content(i)
-        meta_lines = [
-            f"OriginalFilename: {info.original_filename}",
-            f"Md5: {self.md5(i).upper()}",
-            f"Timestamp: {iso_s(self.added_time(i))}",
-            f"Size: {len(data)}",
-            f"CopiedSize: {len(data)}",
-            f"ObservedFilename: {info.path}",
-        ]
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for name, payload in (("filedata", data), ("metadata", "\n".join(meta_lines) + "\n")):
-                zinfo = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
-                zinfo.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(zinfo, payload)
-        return buf.getvalue()
+            return self.epoch - (300 + mix(i, 0x5E) % 60) * DAY
+        return self.epoch - unit(self.seed, i, 0xAD) * 60 * DAY
 
 
-def shared_binaries(state: Any) -> BinaryCatalog:
+def shared_binaries(state: EmulatorState) -> BinaryCatalog:
     """The state's one binary catalog (EDR binaries and App Control's file catalog share it)."""
-    return state.backend(  # type: ignore[no-any-return]
+    return state.backend(
         "binaries",
         lambda s: BinaryCatalog(s.config.seed, s.config.binaries, s.endpoints, epoch=s.data_epoch),
     )

@@ -4,14 +4,14 @@ The EDR, cloud v6 and legacy v3 route modules (``cbasync.testing.routes.lr_*``) 
 wire to :class:`LiveResponseBackend` calls and render its objects in each server's shapes.
 """
 
-from cbasync.testing.live_response.backend import (
+from cbasync.testing.live_response.backend import LiveResponseBackend
+from cbasync.testing.live_response.model import (
     COMMANDS,
     REGISTRY_COMMANDS,
     Command,
     CommandRejectedError,
     CommandState,
     DeviceDirectory,
-    LiveResponseBackend,
     LiveResponseError,
     LrDevice,
     LrObserver,

@@ -12,13 +12,15 @@ they exist once per state and only when a route needs them.
 from __future__ import annotations
 
 from cbasync.testing.dataset.endpoints import Endpoint, EndpointPopulation
-from cbasync.testing.dataset.vfs import EndpointImage, ImageStore, OsFamily
-from cbasync.testing.live_response.backend import (
-    LiveResponseBackend,
-    LrDevice,
-    LrPolicy,
-    Timeline,
+from cbasync.testing.dataset.vfs import (
+    IMAGE_OS,
+    IMAGES_BACKEND,
+    EndpointImage,
+    ImageStore,
+    image_store,
 )
+from cbasync.testing.live_response.backend import LiveResponseBackend
+from cbasync.testing.live_response.model import LrDevice, LrPolicy, Timeline
 from cbasync.testing.state import EmulatorState
 
 __all__ = [
@@ -35,15 +37,7 @@ __all__ = [
 
 EDR_BACKEND = "lr_edr"
 CLOUD_BACKEND = "lr_cloud"
-IMAGES_BACKEND = "vfs_images"
 TIMELINE_BACKEND = "lr_timeline"
-
-_FAMILY: dict[str, OsFamily] = {"windows": "WINDOWS", "macos": "MAC", "linux": "LINUX"}
-
-
-def image_store(state: EmulatorState) -> ImageStore:
-    """The endpoint images of this state (one per machine, shared by every product)."""
-    return state.backend(IMAGES_BACKEND, lambda s: ImageStore(s.config.seed, s.config.data_epoch))
 
 
 class EndpointDirectory:
@@ -71,7 +65,7 @@ class EndpointDirectory:
             device_id=device_id,
             hostname=ep.hostname,
             address=ep.internal_ip,
-            os=_FAMILY[ep.os_family],
+            os=IMAGE_OS[ep.os_family],
             os_version=ep.os_name if self.by == "sensor" else ep.cloud_os_version,
         )
 
@@ -83,18 +77,7 @@ class EndpointDirectory:
         ep = self.endpoint(device_id)
         if ep is None:
             raise KeyError(device_id)
-        return image_for(self.images, ep)
-
-
-def image_for(images: ImageStore, ep: Endpoint) -> EndpointImage:
-    """The image of an endpoint (built on first use)."""
-    return images.get(
-        ep.index,
-        os=_FAMILY[ep.os_family],
-        hostname=ep.hostname,
-        ip_address=ep.internal_ip,
-        username=ep.username.rsplit("\\", 1)[-1],
-    )
+        return self.images.of(ep)
 
 
 def edr_policy(state: EmulatorState) -> LrPolicy:

@@ -21,7 +21,7 @@ import datetime as _dt
 from typing import Any, Literal
 
 from cbasync.testing.dataset.vfs import DirEntry, ProcessEntry, RegValue
-from cbasync.testing.live_response.backend import (
+from cbasync.testing.live_response.model import (
     Command,
     CommandState,
     LrPolicy,

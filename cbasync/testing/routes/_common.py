@@ -1,45 +1,55 @@
-"""Helpers every route module shares: JSON rendering, error bodies, paging, sorting, facets.
+"""What every route module shares: the handler base class, the route table helpers, JSON
+rendering, error bodies, parameters and paging.
 
-Route modules stay thin: parse the request with these helpers, call a backend, render with
-:func:`json_response`. An error anywhere is raised as :class:`HttpError` and rendered by the app,
-so handlers never build error responses by hand.
+A route module is a class (or a few) of handlers, one async method per route, built once per app
+over the emulator's state, and a ``routes(state)`` function at the bottom of the module that is
+its route table. Handlers stay thin: parse the request with these helpers, call a backend,
+render with :func:`json_response`. An error anywhere is raised as :class:`HttpError` (or a
+backend's domain error) and rendered by the app, so handlers never build error responses by hand.
 """
 
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
 from cbasync.testing.dataset.errors import Invalid
 from cbasync.testing.query import QueryError
+from cbasync.testing.state import EmulatorState
 
 __all__ = [
     "JSON_MEDIA_TYPE",
+    "Handler",
+    "Handlers",
     "HttpError",
+    "RouteSpec",
     "bool_param",
     "cloud_error",
     "cloud_page",
     "dumps",
-    "edr_error",
-    "facet_entries",
     "int_param",
+    "item",
     "json_response",
     "no_content",
-    "parse_sort",
     "query_error",
     "read_json",
+    "read_object",
     "require_org",
-    "solr_page",
-    "sort_key_for",
+    "route_table",
     "success",
+    "with_slash",
 ]
 
 JSON_MEDIA_TYPE = "application/json; charset=utf-8"
+
+Handler = Callable[[Request], Awaitable[Response]]
+RouteSpec = tuple[str, Handler, Sequence[str]]
+"""One row of a route table: path template, handler, HTTP methods."""
 
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
@@ -88,14 +98,6 @@ class HttpError(Exception):
                 self.body, status_code=self.status, headers=self.headers, media_type=self.media_type
             )
         return json_response(self.body, self.status, self.headers)
-
-
-def edr_error(status: int, reason: str, message: str | None = None) -> HttpError:
-    """An EDR-style error (``{"reason": ..., "message": ...}``)."""
-    body: dict[str, Any] = {"reason": reason}
-    if message is not None:
-        body["message"] = message
-    return HttpError(status, body)
 
 
 def query_error(exc: QueryError) -> HttpError:
@@ -183,26 +185,6 @@ def bool_param(params: Mapping[str, str], name: str, default: bool = False) -> b
     return raw.strip().lower() in ("true", "1", "yes", "on")
 
 
-def solr_page(
-    params: Mapping[str, str], *, default_rows: int = 10, max_rows: int = 10_000
-) -> tuple[int, int]:
-    """``(start, rows)`` of an EDR Solr search (0-based ``start``, not capped).
-
-    ``rows`` above ``max_rows`` (``maxRowsSolrReportQuery``, 10,000) in one request is a 400.
-    """
-    start = int_param(params, "start", 0, minimum=0)
-    rows = int_param(params, "rows", default_rows, minimum=0)
-    if rows > max_rows:
-        raise HttpError(
-            400,
-            {
-                "reason": "too_many_rows",
-                "message": f"rows={rows} exceeds the limit of {max_rows} rows per request",
-            },
-        )
-    return start, rows
-
-
 def cloud_page(
     body: Mapping[str, Any],
     *,
@@ -233,88 +215,58 @@ def cloud_page(
     return offset, rows
 
 
-def parse_sort(spec: str | None, default: str) -> list[tuple[str, bool]]:
-    """EDR ``sort`` (``"last_update desc"``, ``"start asc, process_name desc"``) as
-    ``[(field, descending)]``. A field without a direction sorts ascending, as Solr does."""
-    text = (spec or "").strip() or default
-    out: list[tuple[str, bool]] = []
-    for part in text.split(","):
-        words = part.split()
-        if not words:
-            continue
-        if len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
-            raise HttpError(
-                400, {"reason": "invalid_sort", "message": f"cannot parse sort {part.strip()!r}"}
-            )
-        out.append((words[0], len(words) == 2 and words[1].lower() == "desc"))
-    return out
+class Handlers:
+    """The handlers of one route module over one emulator state (one instance per app)."""
+
+    def __init__(self, state: EmulatorState) -> None:
+        self.state = state
+        self.config = state.config
+        self.clock = state.clock
 
 
-class _Reversed:
-    """Wraps a sort key so ``sorted`` orders it descending inside a composite key."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __lt__(self, other: _Reversed) -> bool:
-        return bool(other.value < self.value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Reversed) and bool(self.value == other.value)
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-def _normalise(value: Any) -> tuple[int, Any]:
-    # None sorts last ascending (Solr's sortMissingLast); mixed types compare by type rank.
-    if value is None:
-        return (3, 0)
-    if isinstance(value, bool):
-        return (0, int(value))
-    if isinstance(value, int | float):
-        return (0, value)
-    if isinstance(value, str):
-        return (1, value.lower())
-    return (2, str(value))
-
-
-def sort_key_for(
-    fields: Sequence[tuple[str, bool]], getter: Callable[[Any, str], Any]
-) -> Callable[[Any], tuple[Any, ...]]:
-    """A key function for ``sorted`` over items, from ``parse_sort`` output and a field getter."""
-
-    def key(item: Any) -> tuple[Any, ...]:
-        parts: list[Any] = []
-        for name, desc in fields:
-            v = _normalise(getter(item, name))
-            parts.append(_Reversed(v) if desc else v)
-        return tuple(parts)
-
-    return key
-
-
-def facet_entries(counts: Iterable[tuple[Any, int]], limit: int = 200) -> list[dict[str, Any]]:
-    """EDR facet results for one field from ``(value, count)`` pairs, top ``limit`` by count.
-
-    Each entry is ``{"name", "value", "percent", "ratio"}``: ``value`` the count, ``percent`` the
-    integer share of the largest count (count / max * 100), ``ratio`` the share of the sum as a
-    string with one decimal (count / sum * 100), as the EDR examples show.
-    """
-    pairs = [(name, n) for name, n in counts if n > 0]
-    total = sum(n for _, n in pairs)
-    pairs.sort(key=lambda p: (-p[1], str(p[0])))
-    pairs = pairs[:limit]
-    if not pairs:
-        return []
-    top = pairs[0][1]
+def route_table(
+    specs: Iterable[RouteSpec],
+    *,
+    prefix: str = "",
+    wrap: Callable[[Handler], Handler] | None = None,
+) -> list[BaseRoute]:
+    """Starlette routes from ``(path, handler, methods)`` rows, in order (Starlette tries routes
+    in order); ``wrap`` puts each handler behind a guard (an org check, an error mapping)."""
     return [
-        {
-            "name": str(name),
-            "value": n,
-            "percent": math.floor(n * 100 / top + 0.5),
-            "ratio": f"{n * 100 / total:.1f}",
-        }
-        for name, n in pairs
+        Route(prefix + path, wrap(handler) if wrap else handler, methods=list(methods))
+        for path, handler, methods in specs
     ]
+
+
+def with_slash(path: str, handler: Handler, methods: Sequence[str]) -> list[RouteSpec]:
+    """A route and its trailing-slash twin: clients that add the slash are served, not
+    redirected (httpx does not follow redirects by default)."""
+    return [(path, handler, methods), (path + "/", handler, methods)]
+
+
+def _success_unless_given(result: Any) -> Response:
+    return success() if result is None else json_response(result)
+
+
+async def item(
+    request: Request,
+    get: Callable[[], Any],
+    *,
+    update: Callable[[Any], Any] | None = None,
+    delete: Callable[[], object] | None = None,
+    read: Callable[[Request], Awaitable[Any]] = read_object,
+    updated: Callable[[Any], Response] = _success_unless_given,
+    deleted: Callable[[], Response] = success,
+) -> Response:
+    """One object's GET/PUT/DELETE route (the route's methods say which can arrive).
+
+    PUT reads the body with ``read``, calls ``update(body)`` and answers ``updated`` of what it
+    returned (by default the object it returns, or EDR's ``{"result": "success"}``); DELETE calls
+    ``delete()`` and answers ``deleted()``; anything else (GET, HEAD) answers ``get()``.
+    """
+    if request.method == "PUT" and update is not None:
+        return updated(update(await read(request)))
+    if request.method == "DELETE" and delete is not None:
+        delete()
+        return deleted()
+    return json_response(get())

@@ -15,229 +15,76 @@ answered complete in one go (``processed_segments == total_segments``).
 Auth events (``/api/investigate/v2/orgs/{org_key}/auth_events``): the whole of seed 004 — search,
 detail, facet and group jobs, descriptions, suggestions and query validation. Ids carry the
 ``-sqs`` suffix the seed shows on search and detail jobs.
+
+The job plumbing both share is :mod:`~cbasync.testing.routes._search_jobs`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
-from cbasync.testing.dataset.cloud import (
-    AUTH_DESCRIPTIONS,
-    CloudOrg,
+from cbasync.testing.dataset.cloud import AUTH_DESCRIPTIONS, event_table, iso, process_events
+from cbasync.testing.jobs import MAX_AVAILABLE
+from cbasync.testing.routes._cloud import body_dict, cloud_guard
+from cbasync.testing.routes._common import (
+    RouteSpec,
+    cloud_error,
+    int_param,
+    json_response,
+    read_json,
+    route_table,
+)
+from cbasync.testing.routes._search_jobs import (
+    A2,
+    E1,
+    E2,
+    P1,
+    P2,
+    TH1,
+    SearchJobHandlers,
+    facet_answer,
+    validation,
+)
+from cbasync.testing.search import (
     CriteriaError,
     Table,
-    cloud_org,
     epoch_of,
-    event_table,
-    facet_values,
-    iso,
-    parse_time_range,
     sort_spec,
+    window_seconds,
 )
-from cbasync.testing.jobs import MAX_AVAILABLE, JobEngine, JobView, SearchResult, job_engine
-from cbasync.testing.query import QueryError, parse
-from cbasync.testing.routes._common import cloud_error, int_param, json_response, read_json
-from cbasync.testing.routes.cloud_common import Handler, body_dict, cloud_handler
 from cbasync.testing.state import EmulatorState
 
 __all__ = ["routes", "validation"]
 
-P2 = "/api/investigate/v2/orgs/{org_key}/processes"
-P1 = "/api/investigate/v1/orgs/{org_key}/processes"
-E2 = "/api/investigate/v2/orgs/{org_key}/events"
-E1 = "/api/investigate/v1/orgs/{org_key}/events"
-A2 = "/api/investigate/v2/orgs/{org_key}/auth_events"
-TH1 = "/threathunter/search/v1/orgs/{org_key}/processes"
 
-_DATE_UNITS = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86_400, "WEEK": 604_800, "MONTH": 2_592_000, "YEAR": 31_536_000}  # fmt: skip
-
-
-def validation(query: str | None) -> dict[str, Any]:
-    """The answer of a ``search_validation`` route for ``query``."""
-    if query is None or not str(query).strip():
-        return {"valid": True, "value_search_query": False}
-    try:
-        parse(str(query))
-    except QueryError as exc:
-        return {
-            "valid": False,
-            "value_search_query": False,
-            "invalid_message": str(exc),
-            "invalid_trigger_offset": exc.offset if exc.offset is not None else 0,
-        }
-    return {"valid": True, "value_search_query": ":" not in str(query)}
-
-
-def _rows_cap(body: dict[str, Any]) -> int:
-    rows = body.get("rows", 500)
-    if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
-        raise CriteriaError("rows must be a non-negative integer", field="rows")
-    if rows > MAX_AVAILABLE:
-        raise CriteriaError(f"rows must be at most {MAX_AVAILABLE}", field="rows")
-    return rows
-
-
-def _facets(
-    table: Table, indices: Sequence[int], body: dict[str, Any], limit: int | None
-) -> dict[str, Any]:
-    terms = body.get("terms") or {}
-    fields = terms.get("fields") or [] if isinstance(terms, dict) else []
-    rows = (
-        terms.get("rows") if isinstance(terms, dict) and isinstance(terms.get("rows"), int) else 100
-    )
-    if limit is not None:
-        rows = min(rows, limit) if rows else limit
-    out_terms = [
-        {"field": name, "values": facet_values(table.facet(indices, name), rows)} for name in fields
-    ]
-    out_ranges = [_range(table, indices, spec) for spec in body.get("ranges") or []]
-    return {"terms": out_terms, "ranges": out_ranges}
-
-
-def _range(table: Table, indices: Sequence[int], spec: Any) -> dict[str, Any]:
-    if not isinstance(spec, dict) or not isinstance(spec.get("field"), str):
-        raise CriteriaError("each range needs field, start, end and bucket_size", field="ranges")
-    name = spec["field"]
-    start, end, size = spec.get("start"), spec.get("end"), spec.get("bucket_size")
-    dated = isinstance(size, str)
-    if dated:
-        text = str(size).upper().lstrip("+")
-        number = "".join(ch for ch in text if ch.isdigit()) or "1"
-        unit = text[len(number) :] if text.startswith(number) else text.lstrip("0123456789")
-        step = float(int(number) * _DATE_UNITS.get(unit.rstrip("S"), 0))
-        if step <= 0:
-            raise CriteriaError(f"invalid bucket_size {size!r}", field="ranges.bucket_size")
-        lo, hi = epoch_of(start), epoch_of(end)
-    else:
-        if not isinstance(size, (int, float)) or size <= 0:
-            raise CriteriaError("bucket_size must be positive", field="ranges.bucket_size")
-        step, lo, hi = float(size), float(start or 0), float(end or 0)
-    buckets: dict[int, int] = {}
-    for i in indices:
-        value = table.value(i, name)
-        if isinstance(value, list):
-            value = value[0] if value else None
-        if value is None:
-            continue
-        v = float(value) if not isinstance(value, str) else epoch_of(value)
-        if lo <= v < hi:
-            b = int((v - lo) // step)
-            buckets[b] = buckets.get(b, 0) + 1
-    values = [
-        {"total": n, "name": iso(lo + b * step) if dated else lo + b * step}
-        for b, n in sorted(buckets.items())
-    ]
-    return {"start": start, "end": end, "bucket_size": size, "field": name, "values": values}
-
-
-def routes(state: EmulatorState) -> list[BaseRoute]:
-    config = state.config
-    org_key = config.org_key
-
-    def org() -> CloudOrg:
-        return cloud_org(state)
-
-    def engine() -> JobEngine:
-        return job_engine(state)
-
-    # ------------------------------------------------------------------ generic search jobs
-    def submit_search(
-        kind: str, table_of: Callable[[], Table], body: dict[str, Any], suffix: str
-    ) -> Response:
-        query = body.get("query")
-        criteria = body.get("criteria")
-        exclusions = body.get("exclusions")
-        if not query and not criteria and not exclusions and "process_guid" not in body:
-            raise cloud_error(400, "INVALID_ARGUMENT", "query or criteria/exclusions is required")
-        rows_cap = _rows_cap(body)
-        spec = sort_spec(body.get("sort"))
-        searchers = config.job_searchers
-        time_range = body.get("time_range")
-        criteria = dict(criteria or {})
-        if body.get("process_guid") and kind == "process_search":
-            criteria.setdefault("process_guid", [body["process_guid"]])
-        _validate(table_of(), query, criteria, exclusions, time_range, spec, org().anchor)
-
-        def compute() -> SearchResult:
-            table = table_of()
-            anchor = org().anchor
-            indices = table.select(
-                query=query,
-                criteria=criteria,
-                exclusions=exclusions,
-                time_range=time_range,
-                anchor=anchor,
-            )
-            top = (
-                table.top(indices, spec, rows_cap, default=[("device_timestamp", True)])
-                if rows_cap
-                else []
-            )
-            found = [0] * searchers
-            for i in indices:
-                found[i % searchers] += 1
-            return SearchResult.build(top, lambda i: i, searchers, total_by_shard=found)
-
-        key = (kind, repr(sorted(body.items(), key=lambda kv: kv[0])))
-        job = engine().submit(
-            kind,
-            compute=engine().cached(key, compute),
-            request=body,
-            job_id=engine().uuid_id(suffix),
-            rows_cap=rows_cap,
-            no_data=not org().has_online_endpoints,
-        )
-        return json_response({"job_id": job.id})
-
-    def results_page(
-        view: JobView, request: Request, render: Callable[[int], dict[str, Any]], default_rows: int
-    ) -> dict[str, Any]:
-        start = int_param(request.query_params, "start", 0, minimum=0)
-        rows = int_param(
-            request.query_params, "rows", default_rows, minimum=0, maximum=MAX_AVAILABLE
-        )
-        page = list(view.rows[start : start + rows]) if rows else []
-        body: dict[str, Any] = {
-            "results": [render(i) for i in page],
-            "num_found": view.num_found,
-            "num_available": view.num_available,
-            "approximate_unaggregated": view.num_found,
-            "num_aggregated": view.num_found,
-            "contacted": view.contacted,
-            "completed": view.completed,
-        }
-        if view.message:
-            body["message"] = view.message
-        return body
+class ProcessSearchRoutes(SearchJobHandlers):
+    """Process search, detail, summary and facet jobs, the legacy summary and tree routes, and
+    one process's events."""
 
     # ------------------------------------------------------------------ processes
-    async def process_search(request: Request) -> Response:
+    async def process_search(self, request: Request) -> Response:
         body = body_dict(await read_json(request))
-        return submit_search("process_search", lambda: org().processes.table, body, "")
+        return self.submit_search("process_search", lambda: self.org.processes.table, body, "")
 
-    async def process_results(request: Request) -> Response:
-        job, view = engine().poll(request.path_params["job_id"], "process_search")
-        fields = job.request.get("fields")
-        store = org().processes
-        return json_response(results_page(view, request, lambda i: store.project(i, fields), 10))
+    async def process_results(self, request: Request) -> Response:
+        return self.search_results(request, "process_search", self.org.processes)
 
-    async def process_status_v1(request: Request) -> Response:
-        job, view = engine().poll(request.path_params["job_id"], "process_search")
+    async def process_status_v1(self, request: Request) -> Response:
+        job, view = self.engine.poll(request.path_params["job_id"], "process_search")
         return json_response(
             {"contacted": view.contacted, "completed": view.completed, "query": job.request}
         )
 
-    async def process_job_list(request: Request) -> Response:
-        return json_response({"query_ids": [j.id for j in engine().jobs("process_search")]})
+    async def process_job_list(self, request: Request) -> Response:
+        return json_response({"query_ids": [j.id for j in self.engine.jobs("process_search")]})
 
-    async def process_limits(request: Request) -> Response:
-        anchor = org().anchor
-        lower = anchor - config.history_days * 86_400
+    async def process_limits(self, request: Request) -> Response:
+        anchor = self.org.anchor
+        lower = anchor - self.config.history_days * 86_400
         return json_response(
             {
                 "status_code": 200,
@@ -245,43 +92,23 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             }
         )
 
-    async def process_validation(request: Request) -> Response:
+    async def process_validation(self, request: Request) -> Response:
         if request.method == "POST":
             body = body_dict(await read_json(request))
             return json_response(validation(body.get("query") or body.get("q")))
         return json_response(validation(request.query_params.get("q")))
 
-    def detail_job(kind: str, ids: list[int], render: Callable[[int], dict[str, Any]]) -> Response:
-        searchers = config.job_searchers
-
-        def compute() -> SearchResult:
-            return SearchResult.build(ids, lambda i: i, searchers)
-
-        job = engine().submit(kind, compute=compute, job_id=engine().uuid_id("-sqs"))
-        job.state["render"] = render
-        return json_response({"job_id": job.id})
-
-    async def process_details(request: Request) -> Response:
+    async def process_details(self, request: Request) -> Response:
         body = body_dict(await read_json(request))
         guids = body.get("process_guids")
         if not isinstance(guids, list) or not guids:
             raise cloud_error(400, "INVALID_ARGUMENT", "process_guids (a list) is required")
-        store = org().processes
+        store = self.org.processes
         ids = [i for i in (store.index_of(str(g)) for g in guids) if i is not None]
-        return detail_job("process_detail", ids, lambda i: store.doc(i, full=True))
+        return self.detail_job("process_detail", ids, lambda i: store.doc(i, full=True))
 
-    async def detail_results(request: Request) -> Response:
-        kind = (
-            "auth_detail"
-            if request.url.path.startswith(A2.replace("{org_key}", org_key))
-            else "process_detail"
-        )
-        job, view = engine().poll(request.path_params["job_id"], kind)
-        render: Callable[[int], dict[str, Any]] = job.state["render"]
-        return json_response(results_page(view, request, render, 500))
-
-    def summary(i: int | None) -> tuple[dict[str, Any], dict[str, Any]]:
-        store = org().processes
+    def summary(self, i: int | None) -> tuple[dict[str, Any], dict[str, Any]]:
+        store = self.org.processes
         if i is None:
             return {}, {}
         doc = store.doc(i, full=True)
@@ -296,126 +123,72 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         tree = dict(doc, children=[dict(c, children=[]) for c in children])
         return summary_, tree
 
-    async def summary_job(request: Request) -> Response:
+    async def summary_job(self, request: Request) -> Response:
         body = body_dict(await read_json(request))
         guid = body.get("process_guid")
         if not isinstance(guid, str) or not guid:
             raise cloud_error(400, "INVALID_ARGUMENT", "process_guid is required")
-        index = org().processes.index_of(guid)
-        job = engine().submit("process_summary", request=body)
+        index = self.org.processes.index_of(guid)
+        job = self.engine.submit("process_summary", request=body)
         job.state["index"] = index
         return json_response({"job_id": job.id})
 
-    async def summary_results(request: Request) -> Response:
-        job, view = engine().poll(request.path_params["job_id"], "process_summary")
+    async def summary_results(self, request: Request) -> Response:
+        job, view = self.engine.poll(request.path_params["job_id"], "process_summary")
         fmt = request.query_params.get("format", "summary")
         index = job.state.get("index")
         out: dict[str, Any] = {"contacted": view.contacted, "completed": view.completed}
         if not view.done:
             out.update({"exception": "", fmt: {}})
             return json_response(out)
-        summary_, tree = summary(index)
+        summary_, tree = self.summary(index)
         out["exception"] = "" if index is not None else "NOT_FOUND"
         out[fmt if fmt in ("summary", "tree") else "summary"] = tree if fmt == "tree" else summary_
         return json_response(out)
 
-    async def legacy_summary(request: Request) -> Response:
+    async def legacy_summary(self, request: Request) -> Response:
         guid = request.query_params.get("process_guid", "")
-        index = org().processes.index_of(guid)
+        index = self.org.processes.index_of(guid)
         if index is None:
             raise cloud_error(404, "NOT_FOUND", f"process {guid} not found")
-        summary_, _ = summary(index)
+        summary_, _ = self.summary(index)
         return json_response({**summary_, "incomplete_results": False})
 
-    async def legacy_tree(request: Request) -> Response:
+    async def legacy_tree(self, request: Request) -> Response:
         guid = request.query_params.get("process_guid", "")
-        index = org().processes.index_of(guid)
+        index = self.org.processes.index_of(guid)
         if index is None:
             raise cloud_error(404, "NOT_FOUND", f"process {guid} not found")
-        _, tree = summary(index)
+        _, tree = self.summary(index)
         children = tree.pop("children")
         return json_response({"incomplete_results": False, "nodes": {**tree, "children": children}})
 
-    def facet_job(kind: str, table_of: Callable[[], Table], body: dict[str, Any]) -> Response:
-        terms = body.get("terms") or {}
-        if not (isinstance(terms, dict) and terms.get("fields")) and not body.get("ranges"):
-            raise cloud_error(
-                400, "INVALID_ARGUMENT", "at least one terms field or range is required"
-            )
-        query = body.get("query")
-        table_ = table_of()
-        _validate(
-            table_,
-            query,
-            body.get("criteria"),
-            body.get("exclusions"),
-            body.get("time_range"),
-            [],
-            org().anchor,
-        )
-        for name in (terms.get("fields") or []) if isinstance(terms, dict) else []:
-            if table_.column(name) is None:
-                raise CriteriaError(f"invalid facet field {name!r}", field="terms.fields")
-        searchers = config.job_searchers
-
-        def compute() -> SearchResult:
-            table = table_of()
-            indices = table.select(
-                query=query,
-                criteria=body.get("criteria"),
-                exclusions=body.get("exclusions"),
-                time_range=body.get("time_range"),
-                anchor=org().anchor,
-            )
-            return SearchResult.build(indices, lambda i: i, searchers, table=table)
-
-        job = engine().submit(kind, compute=compute, request=body)
-        return json_response({"job_id": job.id})
-
-    def facet_results(kind: str, request: Request) -> Response:
-        job, view = engine().poll(request.path_params["job_id"], kind)
-        limit = (
-            int_param(request.query_params, "limit", 100, minimum=1)
-            if "limit" in request.query_params
-            else None
-        )
-        out: dict[str, Any] = {"terms": [], "ranges": []}
-        if view.result is not None:
-            table: Table = view.result.extra["table"]
-            out = _facets(
-                table, view.rows if not view.done else view.result.rows, job.request, limit
-            )
-        out.update(
-            {"num_found": view.num_found, "contacted": view.contacted, "completed": view.completed}
-        )
-        return json_response(out)
-
-    async def process_facet_job(request: Request) -> Response:
-        return facet_job(
-            "process_facet", lambda: org().processes.table, body_dict(await read_json(request))
+    async def process_facet_job(self, request: Request) -> Response:
+        return self.facet_job(
+            "process_facet", lambda: self.org.processes.table, body_dict(await read_json(request))
         )
 
-    async def process_facet_results(request: Request) -> Response:
-        return facet_results("process_facet", request)
+    async def process_facet_results(self, request: Request) -> Response:
+        return self.facet_results("process_facet", request)
 
     # ------------------------------------------------------------------ events
-    def process_events(guid: str) -> tuple[list[dict[str, Any]], Table]:
-        store = org().processes
+    def events_of(self, guid: str) -> tuple[list[dict[str, Any]], Table]:
+        store = self.org.processes
         index = store.index_of(guid)
-        events = store.events(index) if index is not None else []
+        events = process_events(store, index) if index is not None else []
         return events, event_table(events)
 
-    async def event_search(request: Request) -> Response:
+    async def event_search(self, request: Request) -> Response:
         body = body_dict(await read_json(request, required=False))
         guid = request.path_params["process_guid"]
-        events, table = process_events(guid)
+        events, table = self.events_of(guid)
         query = body.get("query")
         indices = table.select(
             query=query,
             criteria=body.get("criteria"),
             exclusions=body.get("exclusions"),
             time_range=body.get("time_range"),
-            anchor=org().anchor,
+            anchor=self.org.anchor,
         )
         indices = table.sorted(
             indices,
@@ -441,37 +214,38 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             }
         )
 
-    async def event_facet(request: Request) -> Response:
+    async def event_facet(self, request: Request) -> Response:
         body = body_dict(await read_json(request))
-        events, table = process_events(request.path_params["process_guid"])
+        events, table = self.events_of(request.path_params["process_guid"])
         indices = table.select(
-            query=body.get("query"), criteria=body.get("criteria"), anchor=org().anchor
+            query=body.get("query"), criteria=body.get("criteria"), anchor=self.org.anchor
         )
-        out = _facets(table, indices, body, None)
+        out = facet_answer(table, indices, body, None)
         segments = max(1, len(events) // 100 + 1)
         out.update(
             {"num_found": len(indices), "total_segments": segments, "processed_segments": segments}
         )
         return json_response(out)
 
-    async def event_validation(request: Request) -> Response:
+    async def event_validation(self, request: Request) -> Response:
         if request.method == "POST":
             body = body_dict(await read_json(request))
             return json_response(validation(body.get("query") or body.get("q")))
         return json_response(validation(request.query_params.get("q")))
 
+
+class AuthEventRoutes(SearchJobHandlers):
+    """Auth-event search, detail, facet and group jobs, descriptions, suggestions, validation."""
+
     # ------------------------------------------------------------------ auth events
-    async def auth_search(request: Request) -> Response:
+    async def auth_search(self, request: Request) -> Response:
         body = body_dict(await read_json(request))
-        return submit_search("auth_search", lambda: org().auth_events.table, body, "-sqs")
+        return self.submit_search("auth_search", lambda: self.org.auth_events.table, body, "-sqs")
 
-    async def auth_results(request: Request) -> Response:
-        job, view = engine().poll(request.path_params["job_id"], "auth_search")
-        fields = job.request.get("fields")
-        store = org().auth_events
-        return json_response(results_page(view, request, lambda i: store.project(i, fields), 10))
+    async def auth_results(self, request: Request) -> Response:
+        return self.search_results(request, "auth_search", self.org.auth_events)
 
-    async def auth_details(request: Request) -> Response:
+    async def auth_details(self, request: Request) -> Response:
         body = body_dict(await read_json(request))
         ids = body.get("event_ids")
         alert_id = body.get("alert_id")
@@ -479,39 +253,39 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             raise cloud_error(
                 400, "INVALID_ARGUMENT", "exactly one of event_ids and alert_id is required"
             )
-        store = org().auth_events
+        store = self.org.auth_events
         if ids:
             if not isinstance(ids, list):
                 raise cloud_error(400, "INVALID_ARGUMENT", "event_ids must be a list")
             found = [i for i in (store.index_of(str(e)) for e in ids) if i is not None]
         else:
-            index = org().alerts.index_of(str(alert_id))
-            device = org().alerts.rows()[index]["device_id"] if index is not None else None
+            index = self.org.alerts.index_of(str(alert_id))
+            device = self.org.alerts.rows()[index]["device_id"] if index is not None else None
             found = [i for i in range(store.count) if store.doc(i)["device_id"] == device][:10]
-        return detail_job("auth_detail", found, lambda i: store.doc(i, full=True))
+        return self.detail_job("auth_detail", found, lambda i: store.doc(i, full=True))
 
-    async def auth_facet_job(request: Request) -> Response:
-        return facet_job(
-            "auth_facet", lambda: org().auth_events.table, body_dict(await read_json(request))
+    async def auth_facet_job(self, request: Request) -> Response:
+        return self.facet_job(
+            "auth_facet", lambda: self.org.auth_events.table, body_dict(await read_json(request))
         )
 
-    async def auth_facet_results(request: Request) -> Response:
-        return facet_results("auth_facet", request)
+    async def auth_facet_results(self, request: Request) -> Response:
+        return self.facet_results("auth_facet", request)
 
-    async def auth_group_results(request: Request) -> Response:
-        job, view = engine().poll(request.path_params["job_id"], "auth_search")
+    async def auth_group_results(self, request: Request) -> Response:
+        job, view = self.engine.poll(request.path_params["job_id"], "auth_search")
         if not view.done and not view.message:
             # Grouping aggregates the whole search: the server answers once it is complete
             # (carbon-black-cloud-sdk posts group_results right after submitting, no polling).
-            await state.clock.sleep(max(0.0, job.complete_mono - state.clock.monotonic()))
-            job, view = engine().poll(job.id, "auth_search")
+            await self.clock.sleep(max(0.0, job.complete_mono - self.clock.monotonic()))
+            job, view = self.engine.poll(job.id, "auth_search")
         body = body_dict(await read_json(request, required=False))
         fields = body.get("fields") or []
         if isinstance(fields, str):
             fields = [fields]
         if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
             raise cloud_error(400, "INVALID_ARGUMENT", "fields must be a list of field names")
-        store = org().auth_events
+        store = self.org.auth_events
         table = store.table
         groups = _group(store, table, list(view.rows), [f for f in fields if f != "*"], body)
         start = body.get("start", 0) or 0
@@ -530,10 +304,10 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             }
         )
 
-    async def auth_descriptions(request: Request) -> Response:
+    async def auth_descriptions(self, request: Request) -> Response:
         return json_response(AUTH_DESCRIPTIONS)
 
-    async def auth_suggestions(request: Request) -> Response:
+    async def auth_suggestions(self, request: Request) -> Response:
         q = request.query_params.get("suggest.q")
         if q is None:
             raise cloud_error(400, "INVALID_ARGUMENT", "suggest.q is required")
@@ -543,67 +317,50 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         prefix = q.strip().lower()
         out = [
             {"term": f, "weight": 350, "required_skus_all": ["auth"], "required_skus_some": []}
-            for f in org().auth_events.fields()
+            for f in self.org.auth_events.fields()
             if f.startswith(prefix)
         ]
         return json_response({"suggestions": out[:count]})
 
-    async def auth_validation(request: Request) -> Response:
+    async def auth_validation(self, request: Request) -> Response:
         return json_response(validation(request.query_params.get("q")))
 
-    table_: list[tuple[str, Handler, list[str]]] = [
-        (f"{P2}/search_jobs", process_search, ["POST"]),
-        (f"{P2}/search_jobs/{{job_id}}/results", process_results, ["GET"]),
-        (f"{P1}/search_jobs/{{job_id}}", process_status_v1, ["GET"]),
-        (f"{P1}/search_jobs", process_job_list, ["GET"]),
-        (f"{TH1}/search_jobs", process_job_list, ["GET"]),
-        (f"{P1}/limits", process_limits, ["GET"]),
-        (f"{TH1}/limits", process_limits, ["GET"]),
-        (f"{P2}/search_validation", process_validation, ["POST", "GET"]),
-        (f"{P1}/search_validation", process_validation, ["GET", "POST"]),
-        (f"{P2}/detail_jobs", process_details, ["POST"]),
-        (f"{P2}/detail_jobs/{{job_id}}/results", detail_results, ["GET"]),
-        (f"{P2}/summary_jobs", summary_job, ["POST"]),
-        (f"{P2}/summary_jobs/{{job_id}}/results", summary_results, ["GET"]),
-        (f"{P2}/facet_jobs", process_facet_job, ["POST"]),
-        (f"{P2}/facet_jobs/{{job_id}}/results", process_facet_results, ["GET"]),
-        (f"{P1}/summary", legacy_summary, ["GET"]),
-        (f"{TH1}/tree", legacy_tree, ["GET"]),
-        (f"{E2}/{{process_guid}}/_search", event_search, ["POST"]),
-        (f"{E2}/{{process_guid}}/_facet", event_facet, ["POST"]),
-        (f"{E1}/search_validation", event_validation, ["GET", "POST"]),
-        (f"{A2}/search_jobs", auth_search, ["POST"]),
-        (f"{A2}/search_jobs/{{job_id}}/results", auth_results, ["GET"]),
-        (f"{A2}/search_jobs/{{job_id}}/group_results", auth_group_results, ["POST"]),
-        (f"{A2}/detail_jobs", auth_details, ["POST"]),
-        (f"{A2}/detail_jobs/{{job_id}}/results", detail_results, ["GET"]),
-        (f"{A2}/facet_jobs", auth_facet_job, ["POST"]),
-        (f"{A2}/facet_jobs/{{job_id}}/results", auth_facet_results, ["GET"]),
-        (f"{A2}/descriptions", auth_descriptions, ["GET"]),
-        (f"{A2}/search_suggestions", auth_suggestions, ["GET"]),
-        (f"{A2}/search_validation", auth_validation, ["GET"]),
+
+def routes(state: EmulatorState) -> list[BaseRoute]:
+    h, a = ProcessSearchRoutes(state), AuthEventRoutes(state)
+    table: list[RouteSpec] = [
+        (f"{P2}/search_jobs", h.process_search, ["POST"]),
+        (f"{P2}/search_jobs/{{job_id}}/results", h.process_results, ["GET"]),
+        (f"{P1}/search_jobs/{{job_id}}", h.process_status_v1, ["GET"]),
+        (f"{P1}/search_jobs", h.process_job_list, ["GET"]),
+        (f"{TH1}/search_jobs", h.process_job_list, ["GET"]),
+        (f"{P1}/limits", h.process_limits, ["GET"]),
+        (f"{TH1}/limits", h.process_limits, ["GET"]),
+        (f"{P2}/search_validation", h.process_validation, ["POST", "GET"]),
+        (f"{P1}/search_validation", h.process_validation, ["GET", "POST"]),
+        (f"{P2}/detail_jobs", h.process_details, ["POST"]),
+        (f"{P2}/detail_jobs/{{job_id}}/results", h.detail_results, ["GET"]),
+        (f"{P2}/summary_jobs", h.summary_job, ["POST"]),
+        (f"{P2}/summary_jobs/{{job_id}}/results", h.summary_results, ["GET"]),
+        (f"{P2}/facet_jobs", h.process_facet_job, ["POST"]),
+        (f"{P2}/facet_jobs/{{job_id}}/results", h.process_facet_results, ["GET"]),
+        (f"{P1}/summary", h.legacy_summary, ["GET"]),
+        (f"{TH1}/tree", h.legacy_tree, ["GET"]),
+        (f"{E2}/{{process_guid}}/_search", h.event_search, ["POST"]),
+        (f"{E2}/{{process_guid}}/_facet", h.event_facet, ["POST"]),
+        (f"{E1}/search_validation", h.event_validation, ["GET", "POST"]),
+        (f"{A2}/search_jobs", a.auth_search, ["POST"]),
+        (f"{A2}/search_jobs/{{job_id}}/results", a.auth_results, ["GET"]),
+        (f"{A2}/search_jobs/{{job_id}}/group_results", a.auth_group_results, ["POST"]),
+        (f"{A2}/detail_jobs", a.auth_details, ["POST"]),
+        (f"{A2}/detail_jobs/{{job_id}}/results", a.detail_results, ["GET"]),
+        (f"{A2}/facet_jobs", a.auth_facet_job, ["POST"]),
+        (f"{A2}/facet_jobs/{{job_id}}/results", a.auth_facet_results, ["GET"]),
+        (f"{A2}/descriptions", a.auth_descriptions, ["GET"]),
+        (f"{A2}/search_suggestions", a.auth_suggestions, ["GET"]),
+        (f"{A2}/search_validation", a.auth_validation, ["GET"]),
     ]
-    return [Route(path, cloud_handler(org_key, h), methods=m) for path, h, m in table_]
-
-
-def _validate(
-    table: Table,
-    query: Any,
-    criteria: Any,
-    exclusions: Any,
-    time_range: Any,
-    spec: list[tuple[str, bool]],
-    anchor: float,
-) -> None:
-    """Refuse a bad search at submission (400), not at its first poll."""
-    if query:
-        table.query_predicate(str(query), anchor)
-    table.criteria_predicate(criteria, anchor)
-    table.criteria_predicate(exclusions, anchor, negate=True)
-    parse_time_range(time_range, anchor)
-    for name, _ in spec:
-        if table.column(name) is None:
-            raise CriteriaError(f"cannot sort on unknown field {name!r}", field="sort.field")
+    return route_table(table, wrap=cloud_guard(state.config.org_key))
 
 
 def _group(
@@ -618,8 +375,6 @@ def _group(
     time_field = spec.get("field") or "device_timestamp"
     duration = None
     if spec.get("duration"):
-        from cbasync.testing.dataset.cloud import window_seconds
-
         duration = window_seconds("-" + str(spec["duration"]).lstrip("-"))
     method = str(spec.get("method") or "interval").lower()
     if method not in ("interval", "bucket"):

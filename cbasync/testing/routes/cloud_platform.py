@@ -1,118 +1,77 @@
 """Carbon Black Cloud platform: devices v6, alerts v6 and v7 (wire-protocol §6).
 
+The alert handlers live in :mod:`~cbasync.testing.routes.cloud_alerts`; this module's table
+mounts them with the device routes.
+
 Devices (``/appservices/v6/orgs/{org_key}``): ``GET /devices/{id}``, ``POST /devices/_search``
 (``criteria``/``exclusions``/``query``/``start``/``rows``/``sort``; ``start`` is 1-based by
 default — ``device_start_base`` — and 0 also means the first row), ``_facet``, ``_scroll``
 (``search_after``), ``_export`` (a Jobs API job), ``GET /devices/_search/download`` (CSV) and
 ``POST /device_actions`` (204).
-
-Alerts v7 (``/api/alerts/v7/orgs/{org_key}``): search (1-based ``start``, ``rows`` default 10,
-10,000 reachable rows, the last two weeks when no ``time_range``), facets (bad field → 400
-``INVALID_ENUM_VALUE`` with ``known_values``), one alert, grouped search and facets, export,
-suggestions, notes, history, threat tags and notes, and ``POST /alerts/workflow`` whose
-``request_id`` is a Jobs API job; the change lands when the job completes.
-
-Alerts v6 (``/appservices/v6/orgs/{org_key}``): search and facets (all types or one of
-``cbanalytics``/``watchlist``/``devicecontrol``/``containerruntime``/``vmware``), one alert,
-suggestions, notes, per-alert and per-threat workflow, bulk workflow by criteria or threat ids
-with ``GET /workflow/status/{request_id}`` going ``QUEUED`` → ``IN_PROGRESS`` → ``FINISHED``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
-from cbasync.testing.dataset.cloud import (
-    DEVICE_FACET_FIELDS,
-    CloudOrg,
-    CriteriaError,
-    cloud_org,
-    facet_values,
-    iso,
-    sort_spec,
-)
-from cbasync.testing.jobs import Job, JobEngine, job_engine
+from cbasync.testing.dataset.cloud import DEVICE_FACET_FIELDS
+from cbasync.testing.routes._cloud import CloudHandlers, body_dict, cloud_guard
 from cbasync.testing.routes._common import (
+    RouteSpec,
     cloud_error,
     cloud_page,
     json_response,
     no_content,
     read_json,
+    route_table,
 )
-from cbasync.testing.routes.cloud_common import Handler, body_dict, cloud_handler
+from cbasync.testing.routes.cloud_alerts import V6, V7, AlertV6Routes, AlertV7Routes
+from cbasync.testing.search import CriteriaError, facet_values, sort_spec
 from cbasync.testing.state import EmulatorState
 
-__all__ = ["routes"]
-
-V6 = "/appservices/v6/orgs/{org_key}"
-V7 = "/api/alerts/v7/orgs/{org_key}"
-_V6_TYPES = {
-    "cbanalytics": "CB_ANALYTICS",
-    "watchlist": "WATCHLIST",
-    "devicecontrol": "DEVICE_CONTROL",
-    "containerruntime": "CONTAINER_RUNTIME",
-    "vmware": "VMWARE",
-}
-_V7_STATUSES = ("OPEN", "IN_PROGRESS", "CLOSED")
-_CLOSURE_REASONS = (
-    "NO_REASON",
-    "RESOLVED",
-    "RESOLVED_BENIGN_KNOWN_GOOD",
-    "DUPLICATE_CLEANUP",
-    "OTHER",
-)
-_DETERMINATIONS = ("TRUE_POSITIVE", "FALSE_POSITIVE", "NONE")
-_V6_STATES = ("OPEN", "DISMISSED")
-_SUGGEST_SKUS = {"required_skus_all": [], "required_skus_some": ["threathunter", "defense"]}
+__all__ = ["DeviceRoutes", "routes"]
 
 
-def routes(state: EmulatorState) -> list[BaseRoute]:
-    config = state.config
-    org_key = config.org_key
-    user = config.api_username
-
-    def org() -> CloudOrg:
-        return cloud_org(state)
-
-    def engine() -> JobEngine:
-        return job_engine(state)
+class DeviceRoutes(CloudHandlers):
+    """Devices v6: search, facets, scroll, export and download, actions."""
 
     # ------------------------------------------------------------------------------ devices
-    async def get_device(request: Request) -> Response:
+    async def get_device(self, request: Request) -> Response:
         raw = request.path_params["device_id"]
-        ep = org().devices.endpoint(int(raw)) if raw.isdigit() else None
+        ep = self.org.devices.endpoint(int(raw)) if raw.isdigit() else None
         if ep is None:
             raise cloud_error(404, "NOT_FOUND", f"Device {raw} not found")
-        return json_response(org().devices.v6(ep))
+        return json_response(self.org.devices.v6(ep))
 
-    def device_matches(body: dict[str, Any]) -> list[int]:
-        store = org().devices
-        indices = store.search(body, anchor=org().anchor)
+    def device_matches(self, body: dict[str, Any]) -> list[int]:
+        store = self.org.devices
+        indices = store.search(body, anchor=self.org.anchor)
         return store.table.sorted(indices, sort_spec(body.get("sort")), default=[])
 
-    async def search_devices(request: Request) -> Response:
+    async def search_devices(self, request: Request) -> Response:
         body = body_dict(await read_json(request, required=False))
-        offset, rows = cloud_page(body, default_rows=20, one_based=config.device_start_base == 1)
-        indices = device_matches(body)
-        store = org().devices
+        offset, rows = cloud_page(
+            body, default_rows=20, one_based=self.config.device_start_base == 1
+        )
+        indices = self.device_matches(body)
+        store = self.org.devices
         page = [store.v6(store.endpoints[i]) for i in indices[offset : offset + rows]]
         return json_response({"results": page, "num_found": len(indices)})
 
-    async def facet_devices(request: Request) -> Response:
+    async def facet_devices(self, request: Request) -> Response:
         body = body_dict(await read_json(request))
         terms = body.get("terms") or {}
         fields = terms.get("fields") if isinstance(terms, dict) else None
         if not isinstance(fields, list) or not fields:
             raise cloud_error(400, "INVALID_ARGUMENT", "terms.fields needs at least one field")
-        store = org().devices
-        indices = store.search(body, anchor=org().anchor)
+        store = self.org.devices
+        indices = store.search(body, anchor=self.org.anchor)
         rows = terms.get("rows") if isinstance(terms.get("rows"), int) else 0
         results = []
         for name in fields:
@@ -126,15 +85,15 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             results.append({"field": name, "values": values})
         return json_response({"results": results})
 
-    async def scroll_devices(request: Request) -> Response:
+    async def scroll_devices(self, request: Request) -> Response:
         body = body_dict(await read_json(request, required=False))
         rows = body.get("rows", 10_000)
         if not isinstance(rows, int) or not 0 < rows <= 10_000:
             raise cloud_error(400, "INVALID_ARGUMENT", "rows must be between 1 and 10000")
         after = str(body.get("search_after") or "0")
         offset = int(after) if after.isdigit() else 0
-        store = org().devices
-        indices = device_matches({k: v for k, v in body.items() if k != "sort"})
+        store = self.org.devices
+        indices = self.device_matches({k: v for k, v in body.items() if k != "sort"})
         page = indices[offset : offset + rows]
         nxt = offset + len(page)
         return json_response(
@@ -145,8 +104,8 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             }
         )
 
-    def devices_csv(indices: list[int]) -> bytes:
-        store = org().devices
+    def devices_csv(self, indices: list[int]) -> bytes:
+        store = self.org.devices
         columns = ("id", "name", "os", "os_version", "status", "policy_name", "sensor_version", "last_contact_time", "last_internal_ip_address", "quarantined")  # fmt: skip
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
@@ -156,22 +115,27 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             writer.writerow([row[c] for c in columns])
         return buffer.getvalue().encode()
 
-    async def export_devices(request: Request) -> Response:
+    async def export_devices(self, request: Request) -> Response:
         body = body_dict(await read_json(request))
         if str(body.get("format", "CSV")).upper() != "CSV":
             raise CriteriaError("format must be CSV", field="format", known=("CSV",))
-        indices = device_matches(body)
-        job = engine().submit(
+        indices = self.device_matches(body)
+        job = self.engine.submit(
             "device_export",
-            job_id=engine().numeric_id(),
+            job_id=self.engine.numeric_id(),
             request={k: v for k, v in body.items() if k != "format"},
         )
-        job.state.update(num_total=len(indices), output=lambda: devices_csv(indices))
+        job.state.update(num_total=len(indices), output=lambda: self.devices_csv(indices))
         return json_response(
-            {"id": int(job.id), "type": "ENDPOINTS", "status": "IN_PROGRESS", "org_key": org_key}
+            {
+                "id": int(job.id),
+                "type": "ENDPOINTS",
+                "status": "IN_PROGRESS",
+                "org_key": self.config.org_key,
+            }
         )
 
-    async def download_devices(request: Request) -> Response:
+    async def download_devices(self, request: Request) -> Response:
         params = request.query_params
         if not params.get("status"):
             raise cloud_error(400, "INVALID_ARGUMENT", "status is required (e.g. ALL)")
@@ -186,9 +150,9 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             body["sort"] = [
                 {"field": params["sort_field"], "order": params.get("sort_order", "asc")}
             ]
-        return Response(devices_csv(device_matches(body)), media_type="text/csv")
+        return Response(self.devices_csv(self.device_matches(body)), media_type="text/csv")
 
-    async def device_actions(request: Request) -> Response:
+    async def device_actions(self, request: Request) -> Response:
         body = body_dict(await read_json(request))
         action = body.get("action_type")
         if not isinstance(action, str):
@@ -204,530 +168,62 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
                 raise cloud_error(400, "INVALID_ARGUMENT", "device_id must be a list of integers")
             ids: list[int] = raw_ids
         elif isinstance(body.get("search"), dict):
-            store = org().devices
+            store = self.org.devices
             ids = [
                 store.endpoints[i].device_id
-                for i in store.search(body["search"], anchor=org().anchor)
+                for i in store.search(body["search"], anchor=self.org.anchor)
             ]
         else:
             raise cloud_error(400, "INVALID_ARGUMENT", "device_id or search is required")
-        touched = org().devices.act(action, ids, options)
-        org().defense.record(
+        touched = self.org.devices.act(action, ids, options)
+        self.org.defense.record(
             f"{action.upper()} requested for {touched} device(s)", request.url.path
         )
         return no_content()
 
-    # ------------------------------------------------------------------------------ alerts (shared)
-    def alert_by_id(request: Request) -> int:
-        index = org().alerts.index_of(request.path_params["alert_id"])
-        if index is None:
-            raise cloud_error(
-                404, "NOT_FOUND", f"Alert {request.path_params['alert_id']} not found"
-            )
-        return index
 
-    def alert_select(body: dict[str, Any], *, v6: bool, kind: str | None = None) -> list[int]:
-        alerts = org().alerts
-        table = alerts.v6 if v6 else alerts.v7
-        criteria = dict(body.get("criteria") or {})
-        if kind is not None:
-            criteria["type"] = [kind]
-        time_range = body.get("time_range")
-        if not v6 and time_range is None:
-            time_range = {"range": "-2w"}  # v7 searches the last two weeks unless told otherwise
-        return table.select(
-            query=body.get("query"),
-            criteria=criteria,
-            exclusions=body.get("exclusions"),
-            time_range=time_range,
-            anchor=org().anchor,
-        )
-
-    def alert_page(body: dict[str, Any], indices: list[int], *, v6: bool) -> list[int]:
-        alerts = org().alerts
-        table = alerts.v6 if v6 else alerts.v7
-        offset, rows = cloud_page(body, default_rows=10, one_based=True)
-        default = [("create_time" if v6 else "backend_timestamp", True)]
-        top = table.top(indices, sort_spec(body.get("sort")), offset + rows, default=default)
-        return top[offset : offset + rows]
-
-    def facets(body: dict[str, Any], indices: list[int], *, v6: bool) -> dict[str, Any]:
-        alerts = org().alerts
-        table = alerts.v6 if v6 else alerts.v7
-        terms = body.get("terms") or {}
-        fields = terms.get("fields") if isinstance(terms, dict) else None
-        if not isinstance(fields, list) or not fields:
-            raise cloud_error(400, "INVALID_ARGUMENT", "terms.fields needs at least one field")
-        rows = terms.get("rows") if isinstance(terms.get("rows"), int) else 0
-        out = []
-        for name in fields:
-            column = alerts.facet_field(str(name), v6=v6)
-            out.append({"field": name, "values": facet_values(table.facet(indices, column), rows)})
-        return {"results": out}
-
-    def suggestions(request: Request, fields: tuple[str, ...]) -> Response:
-        q = request.query_params.get("suggest.q")
-        if q is None:
-            raise cloud_error(400, "INVALID_ARGUMENT", "suggest.q is required")
-        count = int(request.query_params.get("suggest.count", "50") or 50)
-        if ":" in q:
-            return json_response({"suggestions": []})
-        prefix = q.strip().lower()
-        out = [
-            {"term": f, "weight": 100, **_SUGGEST_SKUS}
-            for f in sorted(fields)
-            if f.startswith(prefix)
-        ]
-        return json_response({"suggestions": out[:count]})
-
-    # ------------------------------------------------------------------------------ alerts v7
-    async def v7_search(request: Request) -> Response:
-        body = body_dict(await read_json(request, required=False))
-        indices = alert_select(body, v6=False)
-        page = alert_page(body, indices, v6=False)
-        alerts = org().alerts
-        return json_response(
-            {
-                "results": [alerts.render_v7(i) for i in page],
-                "num_found": len(indices),
-                "num_available": min(len(indices), 10_000),
-            }
-        )
-
-    async def v7_facet(request: Request) -> Response:
-        body = body_dict(await read_json(request))
-        return json_response(facets(body, alert_select(body, v6=False), v6=False))
-
-    async def v7_get(request: Request) -> Response:
-        return json_response(org().alerts.render_v7(alert_by_id(request)))
-
-    def validate_v7_workflow(
-        body: dict[str, Any],
-    ) -> tuple[str, str | None, str | None, str | None]:
-        status = body.get("status")
-        if status not in _V7_STATUSES:
-            raise CriteriaError(f"invalid status {status!r}", field="status", known=_V7_STATUSES)
-        reason = body.get("closure_reason")
-        if reason is not None and reason not in _CLOSURE_REASONS:
-            raise CriteriaError(
-                f"invalid closure_reason {reason!r}", field="closure_reason", known=_CLOSURE_REASONS
-            )
-        determination = body.get("determination")
-        if determination is not None and determination not in _DETERMINATIONS:
-            raise CriteriaError(
-                f"invalid determination {determination!r}",
-                field="determination",
-                known=_DETERMINATIONS,
-            )
-        note = body.get("note")
-        return status, reason, determination, note if isinstance(note, str) else None
-
-    async def v7_workflow(request: Request) -> Response:
-        body = body_dict(await read_json(request))
-        status, reason, determination, note = validate_v7_workflow(body)
-        selection: dict[str, Any] = {
-            k: body[k] for k in ("criteria", "exclusions", "query", "time_range") if k in body
-        }
-        if "time_range" not in selection and not (selection.get("criteria") or {}).get("id"):
-            selection["time_range"] = {"range": "-2w"}
-        indices = alert_select(
-            {**selection, "time_range": selection.get("time_range", {})}, v6=False
-        )
-
-        def apply(job: Job) -> None:
-            org().alerts.set_workflow(
-                indices, status=status, closure_reason=reason, determination=determination,
-                note=note, changed_by=user,
-            )  # fmt: skip
-
-        job = engine().submit(
-            "alert_workflow",
-            job_id=engine().numeric_id(),
-            request={
-                **selection,
-                "status": status,
-                "closure_reason": reason,
-                "determination": determination,
-                "note": note,
-            },
-            on_complete=apply,
-        )
-        job.state["num_total"] = len(indices)
-        return json_response({"request_id": job.id})
-
-    async def v7_notes(request: Request) -> Response:
-        index = alert_by_id(request)
-        alert_id = org().alerts.rows()[index]["id"]
-        if request.method == "POST":
-            body = body_dict(await read_json(request))
-            text = body.get("note")
-            if not isinstance(text, str) or not text:
-                raise cloud_error(400, "INVALID_ARGUMENT", "note is required")
-            return json_response(org().alerts.add_note(alert_id, text, user))
-        return json_response({"results": list(org().alerts.notes.get(alert_id, []))})
-
-    async def v7_delete_note(request: Request) -> Response:
-        index = alert_by_id(request)
-        alert_id = org().alerts.rows()[index]["id"]
-        notes = org().alerts.notes.get(alert_id, [])
-        kept = [n for n in notes if n["id"] != request.path_params["note_id"]]
-        if len(kept) == len(notes):
-            raise cloud_error(404, "NOT_FOUND", "note not found")
-        org().alerts.notes[alert_id] = kept
-        return no_content()
-
-    async def v7_history(request: Request) -> Response:
-        index = alert_by_id(request)
-        row = org().alerts.rows()[index]
-        created = {
-            "type": "CREATED",
-            "create_timestamp": row["backend_timestamp"],
-            "changed_by": "ALERT_CREATION",
-            "changed_by_type": "SYSTEM",
-        }
-        return json_response({"history": [created, *org().alerts.history_log.get(row["id"], [])]})
-
-    def threat_alerts(threat_id: str) -> list[int]:
-        alerts = org().alerts
-        found = [i for i, r in enumerate(alerts.rows()) if r["threat_id"] == threat_id]
-        if not found:
-            raise cloud_error(404, "NOT_FOUND", f"Threat {threat_id} not found")
-        return found
-
-    async def threat_notes(request: Request) -> Response:
-        threat = request.path_params["threat_id"]
-        threat_alerts(threat)
-        alerts = org().alerts
-        if request.method == "POST":
-            body = body_dict(await read_json(request))
-            text = body.get("note")
-            if not isinstance(text, str) or not text:
-                raise cloud_error(400, "INVALID_ARGUMENT", "note is required")
-            return json_response(alerts.add_note(threat, text, user, threat=True))
-        return json_response({"results": list(alerts.threat_notes.get(threat, []))})
-
-    async def threat_delete_note(request: Request) -> Response:
-        threat = request.path_params["threat_id"]
-        notes = org().alerts.threat_notes.get(threat, [])
-        kept = [n for n in notes if n["id"] != request.path_params["note_id"]]
-        if len(kept) == len(notes):
-            raise cloud_error(404, "NOT_FOUND", "note not found")
-        org().alerts.threat_notes[threat] = kept
-        return no_content()
-
-    async def threat_history(request: Request) -> Response:
-        threat = request.path_params["threat_id"]
-        alerts = org().alerts
-        events = []
-        for i in threat_alerts(threat):
-            events.extend(alerts.history_log.get(alerts.rows()[i]["id"], []))
-        return json_response({"history": events})
-
-    async def threat_tags(request: Request) -> Response:
-        threat = request.path_params["threat_id"]
-        threat_alerts(threat)
-        tags = org().alerts.threat_tags.setdefault(threat, [])
-        if request.method == "POST":
-            body = body_dict(await read_json(request))
-            new = body.get("tags")
-            if not isinstance(new, list) or not all(isinstance(t, str) for t in new):
-                raise cloud_error(400, "INVALID_ARGUMENT", "tags must be a list of strings")
-            tags.extend(t for t in new if t not in tags)
-            return json_response({"tags": list(tags)})
-        return json_response({"list": list(tags)})
-
-    async def threat_delete_tag(request: Request) -> Response:
-        threat = request.path_params["threat_id"]
-        tags = org().alerts.threat_tags.get(threat, [])
-        if request.path_params["tag"] in tags:
-            tags.remove(request.path_params["tag"])
-        return json_response({"tags": list(tags)})
-
-    async def v7_suggestions(request: Request) -> Response:
-        return suggestions(request, tuple(org().alerts.v7.columns))
-
-    def grouped(body: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
-        group_by = body.get("group_by") or {"field": "THREAT_ID"}
-        if not isinstance(group_by, dict) or str(group_by.get("field", "")).upper() != "THREAT_ID":
-            raise CriteriaError(
-                "group_by.field must be THREAT_ID", field="group_by.field", known=("THREAT_ID",)
-            )
-        alerts = org().alerts
-        indices = alert_select(body, v6=False)
-        groups: dict[str, list[int]] = {}
-        for i in indices:
-            groups.setdefault(alerts.rows()[i]["threat_id"], []).append(i)
-        out = []
-        for threat, members in groups.items():
-            newest = max(members, key=lambda i: alerts.rows()[i]["backend_timestamp"])
-            states: dict[str, int] = {}
-            verdicts: dict[str, int] = {}
-            for i in members:
-                wf = alerts.workflow(i)
-                states[wf.status] = states.get(wf.status, 0) + 1
-                verdicts[wf.determination] = verdicts.get(wf.determination, 0) + 1
-            rows = [alerts.rows()[i] for i in members]
-            out.append(
-                {
-                    "count": len(members),
-                    "workflow_states": states,
-                    "determination_values": verdicts,
-                    "ml_classification_final_verdicts": {},
-                    "first_alert_timestamp": min(r["backend_timestamp"] for r in rows),
-                    "last_alert_timestamp": max(r["backend_timestamp"] for r in rows),
-                    "highest_severity": max(r["severity"] for r in rows),
-                    "policy_applied": "APPLIED"
-                    if any(r["policy_applied"] == "APPLIED" for r in rows)
-                    else "NOT_APPLIED",
-                    "threat_notes_present": bool(alerts.threat_notes.get(threat)),
-                    "tags": sorted({t for r in rows for t in r["tags"]}),
-                    "device_count": len({r["device_id"] for r in rows}),
-                    "workload_count": 0,
-                    "most_recent_alert": alerts.render_v7(newest),
-                }
-            )
-        spec = sort_spec(body.get("sort")) or [("count", True)]
-        for name, desc in reversed(spec):
-            out.sort(
-                key=lambda g: (
-                    (g.get(name) is None, g.get(name) or 0) if name != "most_recent_alert" else 0
-                ),
-                reverse=desc,
-            )
-        return out, len(indices)
-
-    async def grouped_search(request: Request) -> Response:
-        body = body_dict(await read_json(request, required=False))
-        groups, total = grouped(body)
-        offset, rows = cloud_page(body, default_rows=10, one_based=True)
-        return json_response(
-            {
-                "num_found": len(groups),
-                "num_available": min(len(groups), 10_000),
-                "group_by_total_count": total,
-                "results": groups[offset : offset + rows],
-            }
-        )
-
-    async def grouped_facet(request: Request) -> Response:
-        body = body_dict(await read_json(request))
-        return json_response(facets(body, alert_select(body, v6=False), v6=False))
-
-    async def v7_export(request: Request) -> Response:
-        body = body_dict(await read_json(request))
-        if str(body.get("format", "CSV")).upper() != "CSV":
-            raise CriteriaError("format must be CSV", field="format", known=("CSV",))
-        indices = alert_select(body, v6=False)
-        fields = body.get("fields") or [
-            "id",
-            "type",
-            "backend_timestamp",
-            "severity",
-            "device_name",
-            "process_name",
-            "reason",
-        ]
-
-        def output() -> bytes:
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\r\n")
-            writer.writerow(fields)
-            alerts = org().alerts
-            for i in indices:
-                row = alerts.render_v7(i)
-                writer.writerow([row.get(f, "") for f in fields])
-            return buffer.getvalue().encode()
-
-        job = engine().submit("alert_export", job_id=engine().numeric_id(), request=body)
-        job.state.update(num_total=len(indices), output=output)
-        return json_response({"job_id": job.id})
-
-    # ------------------------------------------------------------------------------ alerts v6
-    def v6_kind(request: Request) -> str | None:
-        kind = request.path_params.get("alert_type")
-        if kind is None:
-            return None
-        mapped = _V6_TYPES.get(kind.lower())
-        if mapped is None:
-            raise cloud_error(404, "NOT_FOUND", f"no alert type {kind!r}")
-        return mapped
-
-    async def v6_search(request: Request) -> Response:
-        body = body_dict(await read_json(request, required=False))
-        indices = alert_select(body, v6=True, kind=v6_kind(request))
-        page = alert_page(body, indices, v6=True)
-        alerts = org().alerts
-        return json_response(
-            {"results": [alerts.render_v6(i) for i in page], "num_found": len(indices)}
-        )
-
-    async def v6_facet(request: Request) -> Response:
-        body = body_dict(await read_json(request))
-        return json_response(
-            facets(body, alert_select(body, v6=True, kind=v6_kind(request)), v6=True)
-        )
-
-    async def v6_get(request: Request) -> Response:
-        return json_response(org().alerts.render_v6(alert_by_id(request)))
-
-    def v6_workflow_args(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
-        state_ = body.get("state")
-        if state_ not in _V6_STATES:
-            raise CriteriaError(f"invalid state {state_!r}", field="state", known=_V6_STATES)
-        remediation = body.get("remediation_state")
-        comment = body.get("comment")
-        return (
-            state_,
-            remediation if isinstance(remediation, str) else None,
-            comment if isinstance(comment, str) else None,
-        )
-
-    def v6_workflow_json(index: int) -> dict[str, Any]:
-        workflow: dict[str, Any] = org().alerts.render_v6(index)["workflow"]
-        return workflow
-
-    async def v6_alert_workflow(request: Request) -> Response:
-        index = alert_by_id(request)
-        state_, remediation, comment = v6_workflow_args(body_dict(await read_json(request)))
-        org().alerts.set_workflow(
-            [index], status="CLOSED" if state_ == "DISMISSED" else "OPEN", closure_reason=remediation,
-            determination=None, note=comment, changed_by=user,
-        )  # fmt: skip
-        return json_response(v6_workflow_json(index))
-
-    async def v6_threat_workflow(request: Request) -> Response:
-        threat = request.path_params["threat_id"]
-        state_, remediation, comment = v6_workflow_args(body_dict(await read_json(request)))
-        org().alerts.set_threat_workflow(
-            [threat], status="CLOSED" if state_ == "DISMISSED" else "OPEN", remediation=remediation,
-            comment=comment, changed_by=user,
-        )  # fmt: skip
-        return json_response(
-            {
-                "state": state_,
-                "remediation": remediation,
-                "comment": comment,
-                "changed_by": user,
-                "last_update_time": iso(state.clock.time()),
-            }
-        )
-
-    def v6_bulk(
-        body: dict[str, Any],
-        apply: Callable[[], int],
-        hits: int,
-        state_: str,
-        remediation: str | None,
-        comment: str | None,
-    ) -> Response:
-        seq = engine().numeric_id()
-        request_id = f"{int(state.clock.time() * 1000)}{seq[-3:]}"
-
-        def done(job: Job) -> None:
-            job.state["num_success"] = apply()
-
-        job = engine().submit(
-            "alert_workflow_v6", job_id=request_id, request=body, on_complete=done
-        )
-        job.state.update(
-            num_hits=hits,
-            workflow={"state": state_, "remediation": remediation, "comment": comment, "changed_by": user, "last_update_time": iso(state.clock.time())},
-        )  # fmt: skip
-        return json_response({"request_id": request_id})
-
-    async def v6_criteria_workflow(request: Request) -> Response:
-        body = body_dict(await read_json(request))
-        state_, remediation, comment = v6_workflow_args(body)
-        indices = alert_select(body, v6=True, kind=v6_kind(request))
-
-        def apply() -> int:
-            return org().alerts.set_workflow(
-                indices, status="CLOSED" if state_ == "DISMISSED" else "OPEN",
-                closure_reason=remediation, determination=None, note=comment, changed_by=user,
-            )  # fmt: skip
-
-        return v6_bulk(body, apply, len(indices), state_, remediation, comment)
-
-    async def v6_threat_criteria_workflow(request: Request) -> Response:
-        body = body_dict(await read_json(request))
-        state_, remediation, comment = v6_workflow_args(body)
-        threats = body.get("threat_id")
-        if not isinstance(threats, list) or not all(isinstance(t, str) for t in threats):
-            raise cloud_error(400, "INVALID_ARGUMENT", "threat_id must be a list of strings")
-        hits = sum(1 for r in org().alerts.rows() if r["threat_id"] in set(threats))
-
-        def apply() -> int:
-            return org().alerts.set_threat_workflow(
-                threats, status="CLOSED" if state_ == "DISMISSED" else "OPEN", remediation=remediation,
-                comment=comment, changed_by=user,
-            )  # fmt: skip
-
-        return v6_bulk(body, apply, hits, state_, remediation, comment)
-
-    async def v6_workflow_status(request: Request) -> Response:
-        job, _ = engine().poll(request.path_params["request_id"], "alert_workflow_v6")
-        now = state.clock.monotonic()
-        contacted, _ = job.progress(now)
-        done = job.done(now)
-        engine().sweep()
-        return json_response(
-            {
-                "id": job.id,
-                "status": "FINISHED" if done else ("IN_PROGRESS" if contacted else "QUEUED"),
-                "num_hits": job.state.get("num_hits", 0),
-                "num_success": job.state.get("num_success", 0) if done else 0,
-                "failed_ids": [],
-                "errors": [],
-                "workflow": job.state.get("workflow", {}),
-            }
-        )
-
-    async def v6_suggestions(request: Request) -> Response:
-        return suggestions(request, tuple(org().alerts.v6.columns))
-
-    async def v6_notes(request: Request) -> Response:
-        return await v7_notes(request)
-
-    table: list[tuple[str, Handler, list[str]]] = [
-        (f"{V6}/devices/_search", search_devices, ["POST"]),
-        (f"{V6}/devices/_facet", facet_devices, ["POST"]),
-        (f"{V6}/devices/_scroll", scroll_devices, ["POST"]),
-        (f"{V6}/devices/_export", export_devices, ["POST"]),
-        (f"{V6}/devices/_search/download", download_devices, ["GET"]),
-        (f"{V6}/devices/{{device_id}}", get_device, ["GET"]),
-        (f"{V6}/device_actions", device_actions, ["POST"]),
-        (f"{V7}/alerts/_search", v7_search, ["POST"]),
-        (f"{V7}/alerts/_facet", v7_facet, ["POST"]),
-        (f"{V7}/alerts/_export", v7_export, ["POST"]),
-        (f"{V7}/alerts/workflow", v7_workflow, ["POST"]),
-        (f"{V7}/alerts/search_suggestions", v7_suggestions, ["GET"]),
-        (f"{V7}/alerts/{{alert_id}}", v7_get, ["GET"]),
-        (f"{V7}/alerts/{{alert_id}}/notes", v7_notes, ["GET", "POST"]),
-        (f"{V7}/alerts/{{alert_id}}/notes/{{note_id}}", v7_delete_note, ["DELETE"]),
-        (f"{V7}/alerts/{{alert_id}}/history", v7_history, ["GET"]),
-        (f"{V7}/threats/{{threat_id}}/notes", threat_notes, ["GET", "POST"]),
-        (f"{V7}/threats/{{threat_id}}/notes/{{note_id}}", threat_delete_note, ["DELETE"]),
-        (f"{V7}/threats/{{threat_id}}/history", threat_history, ["GET"]),
-        (f"{V7}/threats/{{threat_id}}/tags", threat_tags, ["GET", "POST"]),
-        (f"{V7}/threats/{{threat_id}}/tags/{{tag}}", threat_delete_tag, ["DELETE"]),
-        (f"{V7}/grouped_alerts/_search", grouped_search, ["POST"]),
-        (f"{V7}/grouped_alerts/_facet", grouped_facet, ["POST"]),
-        (f"{V6}/alerts/_search", v6_search, ["POST"]),
-        (f"{V6}/alerts/_facet", v6_facet, ["POST"]),
-        (f"{V6}/alerts/search_suggestions", v6_suggestions, ["GET"]),
-        (f"{V6}/alerts/workflow/_criteria", v6_criteria_workflow, ["POST"]),
-        (f"{V6}/alerts/{{alert_type}}/_search", v6_search, ["POST"]),
-        (f"{V6}/alerts/{{alert_type}}/_facet", v6_facet, ["POST"]),
-        (f"{V6}/alerts/{{alert_type}}/workflow/_criteria", v6_criteria_workflow, ["POST"]),
-        (f"{V6}/alerts/{{alert_id}}", v6_get, ["GET"]),
-        (f"{V6}/alerts/{{alert_id}}/workflow", v6_alert_workflow, ["POST"]),
-        (f"{V6}/alerts/{{alert_id}}/notes", v6_notes, ["GET", "POST"]),
-        (f"{V6}/alerts/{{alert_id}}/notes/{{note_id}}", v7_delete_note, ["DELETE"]),
-        (f"{V6}/threat/workflow/_criteria", v6_threat_criteria_workflow, ["POST"]),
-        (f"{V6}/threat/{{threat_id}}/workflow", v6_threat_workflow, ["POST"]),
-        (f"{V6}/workflow/status/{{request_id}}", v6_workflow_status, ["GET"]),
+def routes(state: EmulatorState) -> list[BaseRoute]:
+    d, v7, v6 = DeviceRoutes(state), AlertV7Routes(state), AlertV6Routes(state)
+    table: list[RouteSpec] = [
+        (f"{V6}/devices/_search", d.search_devices, ["POST"]),
+        (f"{V6}/devices/_facet", d.facet_devices, ["POST"]),
+        (f"{V6}/devices/_scroll", d.scroll_devices, ["POST"]),
+        (f"{V6}/devices/_export", d.export_devices, ["POST"]),
+        (f"{V6}/devices/_search/download", d.download_devices, ["GET"]),
+        (f"{V6}/devices/{{device_id}}", d.get_device, ["GET"]),
+        (f"{V6}/device_actions", d.device_actions, ["POST"]),
+        (f"{V7}/alerts/_search", v7.v7_search, ["POST"]),
+        (f"{V7}/alerts/_facet", v7.v7_facet, ["POST"]),
+        (f"{V7}/alerts/_export", v7.v7_export, ["POST"]),
+        (f"{V7}/alerts/workflow", v7.v7_workflow, ["POST"]),
+        (f"{V7}/alerts/search_suggestions", v7.v7_suggestions, ["GET"]),
+        (f"{V7}/alerts/{{alert_id}}", v7.v7_get, ["GET"]),
+        (f"{V7}/alerts/{{alert_id}}/notes", v7.v7_notes, ["GET", "POST"]),
+        (f"{V7}/alerts/{{alert_id}}/notes/{{note_id}}", v7.v7_delete_note, ["DELETE"]),
+        (f"{V7}/alerts/{{alert_id}}/history", v7.v7_history, ["GET"]),
+        (f"{V7}/threats/{{threat_id}}/notes", v7.threat_notes, ["GET", "POST"]),
+        (f"{V7}/threats/{{threat_id}}/notes/{{note_id}}", v7.threat_delete_note, ["DELETE"]),
+        (f"{V7}/threats/{{threat_id}}/history", v7.threat_history, ["GET"]),
+        (f"{V7}/threats/{{threat_id}}/tags", v7.threat_tags, ["GET", "POST"]),
+        (f"{V7}/threats/{{threat_id}}/tags/{{tag}}", v7.threat_delete_tag, ["DELETE"]),
+        (f"{V7}/grouped_alerts/_search", v7.grouped_search, ["POST"]),
+        (f"{V7}/grouped_alerts/_facet", v7.grouped_facet, ["POST"]),
+        (f"{V6}/alerts/_search", v6.v6_search, ["POST"]),
+        (f"{V6}/alerts/_facet", v6.v6_facet, ["POST"]),
+        (f"{V6}/alerts/search_suggestions", v6.v6_suggestions, ["GET"]),
+        (f"{V6}/alerts/workflow/_criteria", v6.v6_criteria_workflow, ["POST"]),
+        (f"{V6}/alerts/{{alert_type}}/_search", v6.v6_search, ["POST"]),
+        (f"{V6}/alerts/{{alert_type}}/_facet", v6.v6_facet, ["POST"]),
+        (f"{V6}/alerts/{{alert_type}}/workflow/_criteria", v6.v6_criteria_workflow, ["POST"]),
+        (f"{V6}/alerts/{{alert_id}}", v6.v6_get, ["GET"]),
+        (f"{V6}/alerts/{{alert_id}}/workflow", v6.v6_alert_workflow, ["POST"]),
+        (f"{V6}/alerts/{{alert_id}}/notes", v6.v6_notes, ["GET", "POST"]),
+        (f"{V6}/alerts/{{alert_id}}/notes/{{note_id}}", v7.v7_delete_note, ["DELETE"]),
+        (f"{V6}/threat/workflow/_criteria", v6.v6_threat_criteria_workflow, ["POST"]),
+        (f"{V6}/threat/{{threat_id}}/workflow", v6.v6_threat_workflow, ["POST"]),
+        (f"{V6}/workflow/status/{{request_id}}", v6.v6_workflow_status, ["GET"]),
     ]
-    return [Route(path, cloud_handler(org_key, h), methods=m) for path, h, m in table]
+    return route_table(table, wrap=cloud_guard(state.config.org_key))
 
 
 def _coerce(value: str) -> Any:

@@ -19,21 +19,11 @@ A thin shell over the cloud org's :class:`~cbasync.testing.live_response.LiveRes
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from cbasync.testing.live_response import (
-    CommandRejectedError,
-    LiveResponseBackend,
-    ObjectNotFoundError,
-    SessionLimitError,
-    SessionNotFoundError,
-    UnknownDeviceError,
-)
-from cbasync.testing.live_response.service import CLOUD_BACKEND, cloud_backend
+from cbasync.testing.live_response import Command, LiveResponseError, ObjectNotFoundError
 from cbasync.testing.live_response.wire import (
     MultipartError,
     parse_multipart,
@@ -43,19 +33,21 @@ from cbasync.testing.live_response.wire import (
 )
 from cbasync.testing.routes._common import (
     HttpError,
+    RouteSpec,
     cloud_error,
     json_response,
     no_content,
     read_json,
     require_org,
+    route_table,
 )
+from cbasync.testing.routes._lr import CloudLrHandlers, lr_guard
 from cbasync.testing.state import EmulatorState
 
 __all__ = ["STORAGE_PATH", "routes"]
 
 BASE = "/appservices/v6/orgs/{org_key}/liveresponse"
 STORAGE_PATH = "/__emulator__/lr-storage/{token}"
-Handler = Callable[[Request], Awaitable[Response]]
 
 NGINX_413 = (
     "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n"
@@ -64,66 +56,54 @@ NGINX_413 = (
 )
 
 
-def routes(state: EmulatorState) -> list[BaseRoute]:
-    config = state.config
-    username = config.api_username
+def _cloud_error(exc: LiveResponseError, status: int, code: str, message: str) -> HttpError:
+    return cloud_error(status, code, message)
 
-    def backend() -> LiveResponseBackend:
-        return state.backend(CLOUD_BACKEND, cloud_backend)
 
-    def guarded(handler: Handler) -> Handler:
-        async def wrapper(request: Request) -> Response:
-            require_org(request, config.org_key)
-            try:
-                return await handler(request)
-            except SessionNotFoundError as exc:
-                raise cloud_error(404, "NOT_FOUND", f"Session {exc.session_id} not found") from None
-            except UnknownDeviceError as exc:
-                raise cloud_error(404, "NOT_FOUND", f"Device {exc.device_id} not found") from None
-            except ObjectNotFoundError as exc:
-                raise cloud_error(404, "NOT_FOUND", str(exc)) from None
-            except SessionLimitError:
-                raise cloud_error(403, "FORBIDDEN", "session limit reached") from None
-            except CommandRejectedError as exc:
-                raise cloud_error(400, "INVALID_ARGUMENT", str(exc)) from None
+class CloudLrRoutes(CloudLrHandlers):
+    """Sessions, commands and files of the cloud org's Live Response (v6 API)."""
 
-        return wrapper
+    def check_org(self, request: Request) -> None:
+        require_org(request, self.config.org_key)
 
-    async def create_session(request: Request) -> Response:
-        b = backend()
+    def _command_json(self, command: Command, status: int = 200) -> Response:
+        now = self.clock.monotonic()
+        return json_response(
+            render_command(command, "v6", now, org_key=self.config.org_key), status
+        )
+
+    async def create_session(self, request: Request) -> Response:
+        b = self.backend
         body = await read_json(request)
         device_id = body.get("device_id") if isinstance(body, dict) else None
         if isinstance(device_id, str) and device_id.strip().isdigit():
             device_id = int(device_id)
         if not isinstance(device_id, int) or isinstance(device_id, bool):
             raise cloud_error(400, "INVALID_ARGUMENT", "device_id (an integer) is required")
-        session = b.create_session(device_id, username)
+        session = b.create_session(device_id, self.config.api_username)
         return json_response(render_session(session, b.policy, "v6", iso_times=True), 201)
 
-    async def get_session(request: Request) -> Response:
-        b = backend()
-        session = b.session(request.path_params["sid"])
-        return json_response(render_session(session, b.policy, "v6"))
+    async def get_session(self, request: Request) -> Response:
+        b = self.backend
+        return json_response(render_session(b.session(request.path_params["sid"]), b.policy, "v6"))
 
-    async def close_session(request: Request) -> Response:
-        backend().close_session(request.path_params["sid"])
+    async def close_session(self, request: Request) -> Response:
+        self.backend.close_session(request.path_params["sid"])
         return no_content()
 
-    async def keepalive(request: Request) -> Response:
-        b = backend()
-        session = b.keepalive(request.path_params["sid"])
-        return json_response(render_session(session, b.policy, "v6"))
-
-    async def list_commands(request: Request) -> Response:
-        b = backend()
-        now = state.clock.monotonic()
-        commands = b.commands(request.path_params["sid"])
+    async def keepalive(self, request: Request) -> Response:
+        b = self.backend
         return json_response(
-            [render_command(c, "v6", now, org_key=config.org_key) for c in commands]
+            render_session(b.keepalive(request.path_params["sid"]), b.policy, "v6")
         )
 
-    async def post_command(request: Request) -> Response:
-        b = backend()
+    async def list_commands(self, request: Request) -> Response:
+        now = self.clock.monotonic()
+        commands = self.backend.commands(request.path_params["sid"])
+        org_key = self.config.org_key
+        return json_response([render_command(c, "v6", now, org_key=org_key) for c in commands])
+
+    async def post_command(self, request: Request) -> Response:
         body = await read_json(request)
         if not isinstance(body, dict) or not isinstance(body.get("name"), str):
             raise cloud_error(400, "INVALID_ARGUMENT", "a command name is required")
@@ -136,29 +116,25 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             for k, v in body.items()
             if k not in ("name", "path", "pid", "object", "session_id")
         }
-        command = b.post_command(
-            request.path_params["sid"], name, target, options, username=username
+        command = self.backend.post_command(
+            request.path_params["sid"], name, target, options, username=self.config.api_username
         )
-        return json_response(
-            render_command(command, "v6", state.clock.monotonic(), org_key=config.org_key), 201
+        return self._command_json(command, 201)
+
+    async def get_command(self, request: Request) -> Response:
+        return self._command_json(
+            self.backend.command(request.path_params["sid"], request.path_params["cid"])
         )
 
-    async def get_command(request: Request) -> Response:
-        b = backend()
-        command = b.command(request.path_params["sid"], request.path_params["cid"])
-        return json_response(
-            render_command(command, "v6", state.clock.monotonic(), org_key=config.org_key)
-        )
-
-    async def cancel_command(request: Request) -> Response:
-        backend().cancel_command(request.path_params["sid"], request.path_params["cid"])
+    async def cancel_command(self, request: Request) -> Response:
+        self.backend.cancel_command(request.path_params["sid"], request.path_params["cid"])
         return no_content()
 
-    async def upload(request: Request) -> Response:
-        b = backend()
+    async def upload(self, request: Request) -> Response:
+        b = self.backend
         b.session(request.path_params["sid"])
         declared = request.headers.get("content-length", "")
-        limit = config.lr_upload_limit
+        limit = self.config.lr_upload_limit
         if declared.isdigit() and int(declared) > limit:
             raise HttpError(413, NGINX_413, media_type="text/html")
         raw = await request.body()
@@ -171,25 +147,23 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         stored = b.upload(request.path_params["sid"], name, data)
         return json_response(render_file(stored, "v6"), 201)
 
-    async def get_file(request: Request) -> Response:
-        b = backend()
-        stored = b.file(request.path_params["sid"], request.path_params["fid"])
+    async def get_file(self, request: Request) -> Response:
+        stored = self.backend.file(request.path_params["sid"], request.path_params["fid"])
         return json_response(render_file(stored, "v6"))
 
-    async def file_content(request: Request) -> Response:
-        b = backend()
-        token = b.issue_download(request.path_params["sid"], request.path_params["fid"])
+    async def file_content(self, request: Request) -> Response:
+        token = self.backend.issue_download(request.path_params["sid"], request.path_params["fid"])
         location = str(request.base_url).rstrip("/") + STORAGE_PATH.format(token=token)
         return RedirectResponse(location, status_code=302)
 
-    async def delete_file(request: Request) -> Response:
-        backend().delete_file(request.path_params["sid"], request.path_params["fid"])
+    async def delete_file(self, request: Request) -> Response:
+        self.backend.delete_file(request.path_params["sid"], request.path_params["fid"])
         return no_content()
 
-    async def storage(request: Request) -> Response:
+    async def storage(self, request: Request) -> Response:
         # Served outside the authenticated API, like a pre-signed storage URL.
         try:
-            _, data = backend().redeem_download(request.path_params["token"])
+            _, data = self.backend.redeem_download(request.path_params["token"])
         except ObjectNotFoundError:
             return Response(
                 "<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code>"
@@ -199,22 +173,25 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             )
         return Response(data, media_type="application/octet-stream")
 
-    table: list[tuple[str, Handler, list[str]]] = [
-        ("/sessions", create_session, ["POST"]),
-        ("/sessions/{sid}", get_session, ["GET"]),
-        ("/sessions/{sid}", close_session, ["DELETE"]),
-        ("/sessions/{sid}/keepalive", keepalive, ["GET"]),
-        ("/sessions/{sid}/commands", list_commands, ["GET"]),
-        ("/sessions/{sid}/commands", post_command, ["POST"]),
-        ("/sessions/{sid}/commands/{cid}", get_command, ["GET"]),
-        ("/sessions/{sid}/commands/{cid}", cancel_command, ["DELETE"]),
-        ("/sessions/{sid}/files", upload, ["POST"]),
-        ("/sessions/{sid}/files/{fid}", get_file, ["GET"]),
-        ("/sessions/{sid}/files/{fid}", delete_file, ["DELETE"]),
-        ("/sessions/{sid}/files/{fid}/content", file_content, ["GET"]),
+
+def routes(state: EmulatorState) -> list[BaseRoute]:
+    h = CloudLrRoutes(state)
+    table: list[RouteSpec] = [
+        ("/sessions", h.create_session, ["POST"]),
+        ("/sessions/{sid}", h.get_session, ["GET"]),
+        ("/sessions/{sid}", h.close_session, ["DELETE"]),
+        ("/sessions/{sid}/keepalive", h.keepalive, ["GET"]),
+        ("/sessions/{sid}/commands", h.list_commands, ["GET"]),
+        ("/sessions/{sid}/commands", h.post_command, ["POST"]),
+        ("/sessions/{sid}/commands/{cid}", h.get_command, ["GET"]),
+        ("/sessions/{sid}/commands/{cid}", h.cancel_command, ["DELETE"]),
+        ("/sessions/{sid}/files", h.upload, ["POST"]),
+        ("/sessions/{sid}/files/{fid}", h.get_file, ["GET"]),
+        ("/sessions/{sid}/files/{fid}", h.delete_file, ["DELETE"]),
+        ("/sessions/{sid}/files/{fid}/content", h.file_content, ["GET"]),
     ]
-    out: list[BaseRoute] = [
-        Route(BASE + path, guarded(handler), methods=methods) for path, handler, methods in table
+    guard = lr_guard(_cloud_error, device="Device", check=h.check_org)
+    return [
+        *route_table(table, prefix=BASE, wrap=guard),
+        Route(STORAGE_PATH, h.storage, methods=["GET"]),
     ]
-    out.append(Route(STORAGE_PATH, storage, methods=["GET"]))
-    return out

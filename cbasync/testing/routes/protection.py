@@ -8,15 +8,19 @@ cannot be changed a 403, an unknown id a 404 (a missing or wrong token is the ap
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from cbasync.testing.dataset.errors import Invalid, NotFound
 from cbasync.testing.dataset.protection import ProtectionBackend
-from cbasync.testing.routes._common import json_response, read_object
+from cbasync.testing.routes._common import (
+    Handlers,
+    RouteSpec,
+    json_response,
+    read_object,
+    route_table,
+)
 from cbasync.testing.state import EmulatorState
 
 __all__ = ["routes"]
@@ -26,14 +30,6 @@ _SEARCH_PARAMS = frozenset({"q", "sort", "group", "offset", "limit"})
 _PUT_FLAGS = frozenset(
     {"changeDiagnostics", "changeTemplate", "newTamperProtectionActive", "resetCLIPassword"}
 )
-
-
-class _Lazy:
-    def __init__(self, state: EmulatorState) -> None:
-        self._state = state
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._state.backend("protection", ProtectionBackend), name)
 
 
 def _check_params(request: Request, allowed: frozenset[str]) -> None:
@@ -59,15 +55,18 @@ def _object_id(request: Request) -> int:
         raise NotFound(f"{raw!r} is not an object id") from None
 
 
-def routes(state: EmulatorState) -> list[BaseRoute]:
-    backend: ProtectionBackend = _Lazy(state)  # type: ignore[assignment]
+class ProtectionRoutes(Handlers):
+    """Object collections of the App Control server (the backend is built on first use)."""
 
-    async def collection(request: Request) -> Response:
+    @property
+    def backend(self) -> ProtectionBackend:
+        return self.state.backend("protection", ProtectionBackend)
+
+    async def collection(self, request: Request) -> Response:
         name = request.path_params["object"]
         if request.method == "POST":
             _check_params(request, frozenset())
-            body = await read_object(request)
-            row, created = backend.create(name, body)
+            row, created = self.backend.create(name, await read_object(request))
             return json_response(row, 201 if created else 200)
         _check_params(request, _SEARCH_PARAMS)
         qp = request.query_params
@@ -76,7 +75,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         if offset < 0 or (limit is not None and limit < -1):
             raise Invalid("offset must be >= 0 and limit >= -1")
         return json_response(
-            backend.search(
+            self.backend.search(
                 name,
                 qp.getlist("q"),
                 sort=qp.get("sort") or None,
@@ -86,9 +85,10 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             )
         )
 
-    async def one(request: Request) -> Response:
+    async def one(self, request: Request) -> Response:
         name = request.path_params["object"]
         oid = _object_id(request)
+        backend = self.backend
         if request.method == "GET":
             _check_params(request, frozenset())
             return json_response(backend.get(name, oid))
@@ -103,12 +103,16 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         flags = {k: v for k, v in request.query_params.items() if k in _PUT_FLAGS}
         return json_response(backend.update(name, oid, body, flags))
 
-    async def app_templates(request: Request) -> Response:
+    async def app_templates(self, request: Request) -> Response:
         _check_params(request, _SEARCH_PARAMS)
-        return json_response(backend.search("appTemplate", request.query_params.getlist("q")))
+        return json_response(self.backend.search("appTemplate", request.query_params.getlist("q")))
 
-    return [
-        Route("/api/bit9platform/restricted/appTemplate", app_templates, methods=["GET"]),
-        Route(f"{_BASE}/{{object}}", collection, methods=["GET", "POST"]),
-        Route(f"{_BASE}/{{object}}/{{object_id}}", one, methods=["GET", "PUT", "DELETE"]),
+
+def routes(state: EmulatorState) -> list[BaseRoute]:
+    h = ProtectionRoutes(state)
+    table: list[RouteSpec] = [
+        ("/api/bit9platform/restricted/appTemplate", h.app_templates, ["GET"]),
+        (f"{_BASE}/{{object}}", h.collection, ["GET", "POST"]),
+        (f"{_BASE}/{{object}}/{{object_id}}", h.one, ["GET", "PUT", "DELETE"]),
     ]
+    return route_table(table)

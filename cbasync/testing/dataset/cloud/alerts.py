@@ -1,0 +1,261 @@
+"""Cloud alerts: v7 records as ground truth, v6 as a view of them, with workflow and notes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from cbasync.testing.dataset.cloud.alert_rows import (
+    Workflow,
+    alert_row,
+)
+from cbasync.testing.dataset.cloud.alert_tables import (
+    alert_table,
+    facet_column,
+)
+from cbasync.testing.dataset.cloud.common import GeneratedSet, RowSpec, iso, uuid_of
+from cbasync.testing.search import (
+    epoch_of,
+)
+
+__all__ = ["AlertStore"]
+
+
+class AlertStore(GeneratedSet):
+    """Cloud alerts: v7 records as ground truth, v6 as a view of them."""
+
+    def __init__(self, spec: RowSpec, *, now: Callable[[], float]) -> None:
+        super().__init__(spec)
+        self.now = now
+        self._rows: list[dict[str, Any]] | None = None
+        self._by_id: dict[str, int] = {}
+        self._epochs: dict[tuple[int, str], float] = {}
+        self.workflows: dict[int, Workflow] = {}
+        self.threat_workflows: dict[str, Workflow] = {}
+        self.notes: dict[str, list[dict[str, Any]]] = {}
+        self.threat_notes: dict[str, list[dict[str, Any]]] = {}
+        self.threat_tags: dict[str, list[str]] = {}
+        self.history_log: dict[str, list[dict[str, Any]]] = {}
+        self.v7 = alert_table(self, v6=False)
+        self.v6 = alert_table(self, v6=True)
+
+    # -- generation ------------------------------------------------------------------------------
+    def rows(self) -> list[dict[str, Any]]:
+        if self._rows is None:
+            self._rows = [alert_row(self, i) for i in range(self.count)]
+            self._by_id = {r["id"]: i for i, r in enumerate(self._rows)}
+        return self._rows
+
+    def epoch_of(self, i: int, name: str) -> float | None:
+        """A timestamp field of alert ``i`` as epoch seconds (parsed once, then remembered)."""
+        key = (i, name)
+        cached = self._epochs.get(key)
+        if cached is None:
+            raw = self.rows()[i].get(name)
+            if not raw:
+                return None
+            cached = self._epochs[key] = epoch_of(raw)
+        return cached
+
+    def index_of(self, alert_id: str) -> int | None:
+        self.rows()
+        return self._by_id.get(alert_id)
+
+    # -- workflow --------------------------------------------------------------------------------
+    def workflow(self, i: int) -> Workflow:
+        row = self.rows()[i]
+        own = self.workflows.get(i)
+        threat = self.threat_workflows.get(row["threat_id"])
+        if own is None and threat is None:
+            return Workflow(change_timestamp=self.epoch_of(i, "backend_timestamp") or 0.0)
+        if own is None:
+            assert threat is not None
+            return threat
+        if threat is None or own.change_timestamp >= threat.change_timestamp:
+            return own
+        return threat
+
+    def set_workflow(
+        self,
+        indices: Iterable[int],
+        *,
+        status: str,
+        closure_reason: str | None,
+        determination: str | None,
+        note: str | None,
+        changed_by: str,
+    ) -> int:
+        now = self.now()
+        changed = 0
+        for i in indices:
+            before = self.workflow(i)
+            wf = Workflow(
+                status=status,
+                closure_reason=closure_reason
+                or ("NO_REASON" if status == "CLOSED" else before.closure_reason),
+                note=note,
+                changed_by=changed_by,
+                changed_by_type="API",
+                change_timestamp=now,
+                determination=determination or before.determination,
+            )
+            self.workflows[i] = wf
+            row = self.rows()[i]
+            self.history_log.setdefault(row["id"], []).append(
+                {
+                    "type": "WORKFLOW",
+                    "create_timestamp": iso(now),
+                    "changed_by": changed_by,
+                    "changed_by_type": "API",
+                    "status": status,
+                    "closure_reason": wf.closure_reason,
+                    "note": note,
+                }
+            )
+            if note:
+                self.add_note(row["id"], note, changed_by)
+            changed += 1
+        return changed
+
+    def set_threat_workflow(
+        self,
+        threat_ids: Iterable[str],
+        *,
+        status: str,
+        remediation: str | None,
+        comment: str | None,
+        changed_by: str,
+    ) -> int:
+        now = self.now()
+        ids = set(threat_ids)
+        for threat in ids:
+            self.threat_workflows[threat] = Workflow(
+                status=status,
+                closure_reason=remediation or "NO_REASON",
+                note=comment,
+                changed_by=changed_by,
+                changed_by_type="API",
+                change_timestamp=now,
+            )
+        return sum(1 for r in self.rows() if r["threat_id"] in ids)
+
+    def add_note(
+        self, alert_id: str, text: str, author: str, *, threat: bool = False
+    ) -> dict[str, Any]:
+        now = self.now()
+        note = {
+            "id": uuid_of("note", alert_id, len(self.notes.get(alert_id, [])), now),
+            "author": author,
+            "create_timestamp": iso(now),
+            "last_update_timestamp": iso(now),
+            "note": text,
+            "source": "CUSTOMER",
+            "parent_id": None,
+        }
+        store = self.threat_notes if threat else self.notes
+        store.setdefault(alert_id, []).append(note)
+        return note
+
+    # -- rendering -------------------------------------------------------------------------------
+    def render_v7(self, i: int) -> dict[str, Any]:
+        row = dict(self.rows()[i])
+        wf = self.workflow(i)
+        changed = iso(wf.change_timestamp)
+        row["workflow"] = {
+            "change_timestamp": changed,
+            "changed_by_type": wf.changed_by_type,
+            "changed_by": wf.changed_by,
+            "closure_reason": wf.closure_reason,
+            "status": wf.status,
+        }
+        row["determination"] = {
+            "change_timestamp": changed,
+            "value": wf.determination,
+            "changed_by_type": wf.changed_by_type,
+            "changed_by": wf.changed_by,
+        }
+        if wf.changed_by_type == "API":
+            row["user_update_timestamp"] = changed
+            row["backend_update_timestamp"] = changed
+            row["is_updated"] = True
+        row["alert_notes_present"] = bool(self.notes.get(row["id"]))
+        row["threat_notes_present"] = bool(self.threat_notes.get(row["threat_id"]))
+        return row
+
+    def render_v6(self, i: int) -> dict[str, Any]:
+        v7 = self.render_v7(i)
+        wf = self.workflow(i)
+        v6: dict[str, Any] = {
+            "id": v7["id"],
+            "legacy_alert_id": v7["id"],
+            "org_key": v7["org_key"],
+            "type": "VMWARE" if v7["type"] == "INTRUSION_DETECTION_SYSTEM" else v7["type"],
+            "category": "THREAT" if v7["severity"] >= 5 else "MONITORED",
+            "severity": v7["severity"],
+            "create_time": v7["backend_timestamp"],
+            "last_update_time": v7["backend_update_timestamp"],
+            "first_event_time": v7["first_event_timestamp"],
+            "last_event_time": v7["last_event_timestamp"],
+            "threat_id": v7["threat_id"],
+            "device_id": v7["device_id"],
+            "device_name": v7["device_name"],
+            "device_os": v7["device_os"],
+            "device_os_version": v7["device_os_version"],
+            "device_username": v7["device_username"],
+            "policy_id": v7["device_policy_id"],
+            "policy_name": v7["device_policy"],
+            "target_value": v7["device_target_value"],
+            "notes_present": v7["alert_notes_present"],
+            "tags": v7["tags"],
+            "reason": v7["reason"],
+            "reason_code": v7["reason_code"],
+            "process_name": v7["process_name"],
+            "threat_cause_actor_name": v7["process_name"],
+            "threat_cause_actor_sha256": v7["process_sha256"],
+            "threat_cause_actor_md5": v7["process_md5"],
+            "threat_cause_reputation": v7["process_reputation"],
+            "threat_cause_parent_guid": v7["parent_guid"],
+            "threat_cause_process_guid": v7["process_guid"],
+            "threat_cause_cause_event_id": v7["primary_event_id"],
+            "created_by_event_id": v7["primary_event_id"],
+            "threat_indicators": [
+                {
+                    "process_name": v7["process_name"],
+                    "sha256": v7["process_sha256"],
+                    "ttps": v7["ttps"],
+                }
+            ],
+            "run_state": v7["run_state"],
+            "policy_applied": v7["policy_applied"],
+            "sensor_action": v7["sensor_action"],
+            "workflow": {
+                "state": "DISMISSED" if wf.status == "CLOSED" else "OPEN",
+                "remediation": wf.closure_reason if wf.changed_by_type == "API" else None,
+                "comment": wf.note,
+                "changed_by": wf.changed_by,
+                "last_update_time": iso(wf.change_timestamp),
+            },
+            "group_details": {"count": 1, "total_devices": 1},
+        }
+        for key in (
+            "blocked_threat_category",
+            "not_blocked_threat_category",
+            "kill_chain_status",
+            "threat_cause_vector",
+            "watchlists",
+            "report_id",
+            "report_name",
+            "ioc_id",
+            "ioc_field",
+            "ioc_hit",
+            "device_location",
+        ):
+            if key in v7:
+                v6[key] = v7[key]
+        return v6
+
+    # -- tables ----------------------------------------------------------------------------------
+
+    def facet_field(self, name: str, *, v6: bool) -> str:
+        """The column a facet field of the v6 or v7 API counts."""
+        return facet_column(name, v6=v6)
