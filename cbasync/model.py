@@ -17,7 +17,7 @@ import datetime
 import difflib
 import typing
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, overload
 
 import pydantic
 
@@ -25,10 +25,11 @@ from cbasync import errors
 from cbasync.models._base import MASK, CbModel, is_secret
 
 if TYPE_CHECKING:
-    from cbasync._api import BaseAPI
+    from cbasync._cache import ObjectCache
     from cbasync._response import Response
+    from cbasync._transport import Transport
 
-__all__ = ["BoundJoin", "ItemAccess", "Model", "adapter_for", "join"]
+__all__ = ["ApiClient", "BoundJoin", "ItemAccess", "Model", "adapter_for", "join"]
 
 M = TypeVar("M", bound="Model")
 S = TypeVar("S")
@@ -46,6 +47,20 @@ def adapter_for(tp: type[T]) -> pydantic.TypeAdapter[T]:
     if adapter is None:
         adapter = _ADAPTERS[tp] = pydantic.TypeAdapter(tp)
     return adapter
+
+
+class ApiClient(Protocol):
+    """What a model (and a query) needs of the API object it came from. ``ApiClient`` is one; a
+    product's models narrow it to their product's API class (``EdrModel.api``). Typed as a
+    protocol so that this module does not depend on the API layer above it."""
+
+    transport: Transport
+    object_cache: ObjectCache[Any]
+
+    @property
+    def url(self) -> str: ...
+
+    async def get(self, model: type[M], unique_id: Any, *, cached: bool = False) -> M: ...
 
 
 class join(Generic[S, T]):
@@ -175,7 +190,7 @@ class Model(CbModel):
     # -- construction ---------------------------------------------------------------------
 
     @classmethod
-    def _from_server(cls: type[M], api: BaseAPI, data: M, *, full: bool) -> M:
+    def _from_server(cls: type[M], api: ApiClient, data: M, *, full: bool) -> M:
         state = _State(api)
         if full:
             state.full = True
@@ -184,7 +199,7 @@ class Model(CbModel):
         return data
 
     @classmethod
-    def _unfetched(cls: type[M], api: BaseAPI, key: Any) -> M:
+    def _unfetched(cls: type[M], api: ApiClient, key: Any) -> M:
         """An object that knows only its key; reading any other field says to refresh."""
         obj = typing.cast(M, cls.model_construct(**{cls._key_field(): key}))
         for name in list(obj.__dict__):
@@ -194,7 +209,7 @@ class Model(CbModel):
         return obj
 
     @classmethod
-    def _blank(cls: type[M], api: BaseAPI) -> M:
+    def _blank(cls: type[M], api: ApiClient) -> M:
         """A new object for ``api.create(Model)``: nothing set, every field set later is "added"."""
         if cls.create_route is None:
             raise errors.ApiError(f"{cls.__name__} objects cannot be created through the API")
@@ -218,7 +233,7 @@ class Model(CbModel):
     # -- state ----------------------------------------------------------------------------
 
     @property
-    def api(self) -> BaseAPI:
+    def api(self) -> ApiClient:
         api = self._state.api
         if api is None:
             raise errors.ApiError(f"this {type(self).__name__} is not bound to an API object")
@@ -351,13 +366,13 @@ class Model(CbModel):
     # -- I/O ------------------------------------------------------------------------------
 
     @classmethod
-    async def _route_for(cls, api: BaseAPI, which: str) -> str | None:
+    async def _route_for(cls, api: ApiClient, which: str) -> str | None:
         """The ``"item"``, ``"create"`` or ``"list"`` route; models whose routes depend on the
         server's version (EDR 7.7 renamed some) override this."""
         return {"item": cls.item_route, "create": cls.create_route, "list": cls.list_route}[which]
 
     @classmethod
-    async def fetch_all(cls: type[M], api: BaseAPI) -> list[M]:
+    async def fetch_all(cls: type[M], api: ApiClient) -> list[M]:
         """Every object, from a route that lists them all in one answer."""
         route = await cls._route_for(api, "list")
         if route is None:
@@ -381,7 +396,7 @@ class Model(CbModel):
         return response.parse(adapter_for(cls))
 
     @classmethod
-    async def _fetch(cls: type[M], api: BaseAPI, key: Any) -> M:
+    async def _fetch(cls: type[M], api: ApiClient, key: Any) -> M:
         """GET one object. Models whose fetch is not a plain GET of the item route override this."""
         route = await cls._route_for(api, "item")
         if route is None:
@@ -516,7 +531,7 @@ class _State:
 
     __slots__ = ("_extra", "_original", "api", "full", "new", "refreshed_at")
 
-    def __init__(self, api: BaseAPI | None = None) -> None:
+    def __init__(self, api: ApiClient | None = None) -> None:
         # One of these is made per row of every page: keep it to plain assignments.
         self.api = api
         self.full = False

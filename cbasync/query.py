@@ -25,8 +25,7 @@ from cbasync._iterators import StepIterator
 from cbasync._pagination import DEFAULT_CONCURRENCY, OffsetPaginator, Page
 
 if TYPE_CHECKING:
-    from cbasync._api import BaseAPI
-    from cbasync.model import Model
+    from cbasync.model import ApiClient, Model
 
 __all__ = ["Query", "Searchable", "join_clauses"]
 
@@ -50,7 +49,7 @@ class Query(abc.ABC, Generic[M]):
     #: The server's paging cap (``None``: none).
     max_offset: ClassVar[int | None] = None
 
-    def __init__(self, api: BaseAPI, model: type[M]) -> None:
+    def __init__(self, api: ApiClient, model: type[M]) -> None:
         self._api = api
         self._model = model
         self._clauses: tuple[str, ...] = ()
