@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypedDict, TypeVar, overload
 
 from cbasync import errors
 from cbasync._cache import ObjectCache
@@ -31,7 +31,34 @@ M = TypeVar("M", bound="Model")
 Q = TypeVar("Q")
 _NOT_GIVEN: Any = object()
 
-__all__ = ["BaseAPI"]
+__all__ = ["ApiOptions", "BaseAPI"]
+
+
+class ApiOptions(TypedDict, total=False):
+    """The keyword arguments of :class:`BaseAPI`, for product classes that add their own and
+    pass these on typed (``**options: Unpack[ApiOptions]``); a test keeps the two in step."""
+
+    url: str | None
+    token: str | Secret | None
+    org_key: str | None
+    ssl_verify: bool | None
+    ssl_verify_hostname: bool | None
+    ssl_cert_file: str | os.PathLike[str] | None
+    ssl_force_tls_1_2: bool | None
+    proxy: str | None
+    ignore_system_proxy: bool | None
+    integration_name: str | None
+    default_timeout: float | None
+    credential_file: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
+    environ: Mapping[str, str] | None
+    timeout: float | Timeout | None
+    max_retries: int | None
+    max_retry_after: float | None
+    max_connections: int | None
+    retry_policy: RetryPolicy | None
+    max_response_size: int | None
+    http_client: HttpClient | None
+    transport: HttpTransport | None
 
 
 class BaseAPI:

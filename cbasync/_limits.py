@@ -18,7 +18,7 @@ import contextvars
 
 import anyio
 
-__all__ = ["RequestWindow", "WindowAbandoned", "request_window"]
+__all__ = ["Capacity", "RequestWindow", "WindowAbandoned", "request_window"]
 
 
 class WindowAbandoned(Exception):
@@ -48,3 +48,47 @@ class RequestWindow:
 request_window: contextvars.ContextVar[RequestWindow | None] = contextvars.ContextVar(
     "cbasync_request_window", default=None
 )
+
+
+class Capacity:
+    """A client-wide capacity (concurrent search jobs, Live Response sessions): an
+    :class:`anyio.CapacityLimiter` made on first use, inside the event loop that uses it.
+
+    An API object is built outside any event loop, and a limiter binds to the loop it is first
+    used in; making it on first use keeps construction free of I/O and loops. ``with_options()``
+    copies of an API object share the same :class:`Capacity`, hence the same limiter.
+    """
+
+    __slots__ = ("_limiter", "_total")
+
+    def __init__(self, total: int) -> None:
+        if isinstance(total, bool) or not isinstance(total, int) or total < 1:
+            raise ValueError(f"a capacity must be a positive integer, not {total!r}")
+        self._total = total
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    @property
+    def total(self) -> int:
+        return self._total if self._limiter is None else int(self._limiter.total_tokens)
+
+    @total.setter
+    def total(self, value: int) -> None:
+        """Resize (a pool that shrinks lets the holders finish; new takers wait for room)."""
+        if value < 1:
+            raise ValueError(f"a capacity must be at least 1, not {value!r}")
+        self._total = value
+        if self._limiter is not None:
+            self._limiter.total_tokens = value
+
+    @property
+    def limiter(self) -> anyio.CapacityLimiter:
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self._total)
+        return self._limiter
+
+    @property
+    def in_use(self) -> int:
+        return 0 if self._limiter is None else self._limiter.borrowed_tokens
+
+    def __repr__(self) -> str:
+        return f"<Capacity {self.in_use}/{self.total}>"

@@ -1,5 +1,21 @@
-"""Carbon Black Cloud."""
+"""Carbon Black Cloud: the API object, its model base and its query types."""
 
-from cbasync.cloud.api import CBCloudAPI
+from cbasync.cloud.api import (
+    CBCloudAPI,
+    CbDefenseAPI,
+    CbLiveQueryAPI,
+    CbPSCBaseAPI,
+    CbThreatHunterAPI,
+)
+from cbasync.cloud.query import CloudQuery, JobQuery, SearchQuery
 
-__all__ = ["CBCloudAPI"]
+__all__ = [
+    "CBCloudAPI",
+    "CbDefenseAPI",
+    "CbLiveQueryAPI",
+    "CbPSCBaseAPI",
+    "CbThreatHunterAPI",
+    "CloudQuery",
+    "JobQuery",
+    "SearchQuery",
+]

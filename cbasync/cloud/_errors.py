@@ -1,0 +1,58 @@
+"""How Carbon Black Cloud's answers map onto the error tree, beyond what HTTP says (wire §1.2-1.4).
+
+The cloud speaks several dialects: the Platform and Enterprise EDR APIs answer JSON with an
+``error_code``; the legacy Defense v3 API (``/integrationServices/v3``) answers
+``{"success": false, "message": ...}``, also with a 200; and some legacy routes carry an
+``errorMessage`` in a 200 like EDR.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+
+from cbasync import errors
+from cbasync._error_map import Answer, error_message_in_body
+
+__all__ = ["CLOUD_ERROR_RULES"]
+
+#: ``error_code`` values that mean the search query (or criteria) does not parse (fixture).
+_QUERY_CODES = frozenset({"INVALID_QUERY", "QUERY_SYNTAX_ERROR", "MALFORMED_QUERY"})
+
+
+def v3_failure(answer: Answer) -> errors.ApiError | None:
+    """Defense v3: ``"success": false`` is a failure whatever the status (wire §1.3)."""
+    if answer.status >= 300 or b'"success"' not in answer.body:
+        return None
+    if not answer.route.startswith("/integrationServices/v3"):
+        return None
+    try:
+        document = jsonlib.loads(answer.body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    if isinstance(document, dict) and document.get("success") is False:
+        message = document.get("message") or "the request failed"
+        return errors.ServerError(
+            f"the server reported a failure: {str(message)[:300]}", **answer.meta()
+        )
+    return None
+
+
+def bad_query(answer: Answer) -> errors.ApiError | None:
+    """A 400 whose ``error_code`` says the query does not parse."""
+    if answer.status != 400:
+        return None
+    document = answer.json()
+    code = document.get("error_code") if isinstance(document, dict) else None
+    if code in _QUERY_CODES:
+        return errors.QuerySyntaxError(answer.message, **answer.meta())
+    return None
+
+
+def session_limit(answer: Answer) -> errors.ApiError | None:
+    """Live Response's 403 "session limit reached" (wire §3.3)."""
+    if answer.status == 403 and b"session limit" in answer.body.lower():
+        return errors.SessionLimitError(answer.message, **answer.meta())
+    return None
+
+
+CLOUD_ERROR_RULES = (error_message_in_body, v3_failure, bad_query, session_limit)
