@@ -161,3 +161,17 @@ async def test_logs_name_the_route_template_never_the_path_or_query(
     assert "ORG42" not in text
     assert "/gadgets/7" not in text
     assert "secret-query" not in text
+
+
+def test_api_options_lists_every_keyword_of_base_api() -> None:
+    import inspect
+    import typing
+
+    from cbasync._api import ApiOptions
+
+    keywords = {
+        name
+        for name, parameter in inspect.signature(BaseAPI.__init__).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+    assert set(typing.get_type_hints(ApiOptions)) == keywords
