@@ -68,6 +68,9 @@ class ProtectionRoutes(Handlers):
             _check_params(request, frozenset())
             row, created = self.backend.create(name, await read_object(request))
             return json_response(row, 201 if created else 200)
+        return self._search(request, name)
+
+    def _search(self, request: Request, name: str) -> Response:
         _check_params(request, _SEARCH_PARAMS)
         qp = request.query_params
         offset = _int(qp.get("offset"), "offset", 0) or 0
@@ -104,8 +107,8 @@ class ProtectionRoutes(Handlers):
         return json_response(backend.update(name, oid, body, flags))
 
     async def app_templates(self, request: Request) -> Response:
-        _check_params(request, _SEARCH_PARAMS)
-        return json_response(self.backend.search("appTemplate", request.query_params.getlist("q")))
+        """The restricted namespace searches like the others (q, sort, offset, limit...)."""
+        return self._search(request, "appTemplate")
 
 
 def routes(state: EmulatorState) -> list[BaseRoute]:

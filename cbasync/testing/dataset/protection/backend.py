@@ -103,6 +103,8 @@ class ProtectionBackend(WriteRules, Trust):
             now=self.epoch,
             api_username=self.config.api_username,
             malware_catalog=self._malware_catalog,
+            malware_name=lambda k: self.binaries.entry(self._malware_catalog(k) - 1).name,
+            malware_md5=lambda k: self.binaries.md5(self._malware_catalog(k) - 1).upper(),
             powershell_id=self.binaries.image_index["powershell"] + 1,
             usernames=[self.endpoints[k].username for k in range(min(len(self.endpoints), 5))],
         )
