@@ -167,9 +167,6 @@ OPERATIONS = _operations()
 # emulator may drift on unseen.
 _NOT_SERVED = "the emulator does not serve this route yet (nor does any cbasync client call it)"
 NOT_EXERCISED: dict[str, str] = {
-    "protection.getPendingAnalysis": "the emulator has no pending analyses and no route makes "
-    "one (searchPendingAnalysis is exercised and answers an empty list)",
-    "protection.updatePendingAnalysis": "as getPendingAnalysis: no pending analysis to change",
     **{
         f"cloud.{operation}": _NOT_SERVED
         for operation in (
@@ -568,6 +565,8 @@ _PROTECTION_NEW: dict[str, dict[str, Any]] = {
         "analysisEnabled": False,
     },
     "notification": {"analysisResult": 1, "fileAnalysisId": 1},
+    "fileAnalysis": {"computerId": 1, "fileCatalogId": 1, "connectorId": 1},
+    "fileUpload": {"computerId": 1, "fileCatalogId": 1},
     "trustedUser": {
         "name": "contract",
         "userSid": "S-1-5-21-1-2-3-4",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+import zipfile
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -282,3 +285,48 @@ async def test_app_templates_page_like_the_other_objects(http: httpx.AsyncClient
     page = (await http.get(route, params={"offset": 1, "limit": 1, "sort": "name ASC"})).json()
     assert page == sorted(everything, key=lambda t: t["name"].lower())[1:2]
     assert (await http.get(route, params={"limit": -1})).json() == {"count": len(everything)}
+
+
+async def test_analyses_wait_until_a_connector_answers(http: httpx.AsyncClient) -> None:
+    (waiting,) = (await http.get(f"{BASE}/pendingAnalysis")).json()
+    analysis = (await http.get(f"{BASE}/fileAnalysis/{waiting['id']}")).json()
+    assert waiting["fileCatalogId"] == analysis["fileCatalogId"]
+    catalog = (await http.get(f"{BASE}/fileCatalog/{waiting['fileCatalogId']}")).json()
+    assert (waiting["md5"], waiting["fileName"]) == (catalog["md5"], catalog["fileName"])
+    asked = await http.post(
+        f"{BASE}/fileAnalysis", json={"computerId": 2, "fileCatalogId": 4, "connectorId": 2}
+    )
+    assert asked.status_code == 201
+    pending = {p["id"] for p in (await http.get(f"{BASE}/pendingAnalysis")).json()}
+    assert pending == {waiting["id"], asked.json()["id"]}
+    answer = await http.post(
+        f"{BASE}/notification", json={"fileAnalysisId": waiting["id"], "analysisResult": 3}
+    )
+    assert answer.json()["connectorId"] == waiting["connectorId"]
+    done = (await http.get(f"{BASE}/fileAnalysis/{waiting['id']}")).json()
+    assert (done["analysisStatus"], done["analysisResult"]) == (3, 3)
+    assert (await http.get(f"{BASE}/pendingAnalysis/{waiting['id']}")).status_code == 404
+    unknown = await http.post(
+        f"{BASE}/fileAnalysis", json={"computerId": 2, "fileCatalogId": 4, "connectorId": 99}
+    )
+    assert unknown.status_code == 400
+
+
+async def test_uploads_and_pending_analyses_serve_the_file(http: httpx.AsyncClient) -> None:
+    upload = await http.post(f"{BASE}/fileUpload", json={"computerId": 1, "fileCatalogId": 7})
+    assert upload.status_code == 201
+    row = upload.json()
+    assert row["uploadStatus"] == 3
+    catalog = (await http.get(f"{BASE}/fileCatalog/7")).json()
+    for route in (f"{BASE}/fileUpload/{row['id']}", f"{BASE}/pendingAnalysis/2"):
+        download = await http.get(route, params={"downloadFile": "true"})
+        assert download.headers["content-type"] == "application/zip"
+        with zipfile.ZipFile(io.BytesIO(download.content)) as archive:
+            (member,) = archive.namelist()
+            data = archive.read(member)
+        if "fileUpload" in route:
+            assert member == catalog["fileName"]
+            assert hashlib.md5(data).hexdigest().upper() == catalog["md5"]
+            assert len(data) == row["uploadedFileSize"]
+    assert (await http.get(f"{BASE}/fileUpload/{row['id']}")).json()["id"] == row["id"]
+    assert (await http.get(f"{BASE}/event/1", params={"downloadFile": "true"})).status_code == 400

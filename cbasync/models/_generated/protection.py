@@ -492,6 +492,9 @@ class FileUpload(CbModel):
     pathName: str | None = None
     uploadPath: str | None = None
     uploadStatus: int | None = None
+    """
+    0 queued, 1 initiated, 2 uploading, 3 completed, 4 error, 5 cancelled, 6 deleted.
+    """
     uploadedFileSize: int | None = None
     dateCreated: datetime | None = None
     dateModified: datetime | None = None
@@ -586,9 +589,14 @@ class PendingAnalysis(CbModel):
     analysisStatus: int | None = None
     analysisResult: int | None = None
     fileName: str | None = None
+    pathName: str | None = None
     md5: str | None = None
     sha1: str | None = None
     sha256: str | None = None
+    uploaded: bool | None = None
+    """
+    Whether the file has reached the server (then downloadFile=true serves it).
+    """
     dateCreated: datetime | None = None
     dateModified: datetime | None = None
 

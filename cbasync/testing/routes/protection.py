@@ -1,7 +1,8 @@
 """App Control (CB Protection) routes: ``/api/bit9platform/v1/<object>[/{id}]`` (wire §9).
 
 Search answers a plain JSON array (no envelope); ``limit=-1`` answers ``{"count": N}``, ``group``
-answers ``[{"value", "count"}]``. Creates answer 201 with the object, updates 200 with it. As on
+answers ``[{"value", "count"}]``. A file upload or pending analysis fetched with
+``downloadFile=true`` answers its file in a ZIP. Creates answer 201 with the object, updates 200 with it. As on
 the real server: unexpected parameters are a 400 with the details in the body, an object that
 cannot be changed a 403, an unknown id a 404 (a missing or wrong token is the app's 401).
 """
@@ -13,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from cbasync.testing.dataset.errors import Invalid, NotFound
-from cbasync.testing.dataset.protection import ProtectionBackend
+from cbasync.testing.dataset.protection import DOWNLOADABLE, ProtectionBackend
 from cbasync.testing.routes._common import (
     Handlers,
     RouteSpec,
@@ -93,8 +94,18 @@ class ProtectionRoutes(Handlers):
         oid = _object_id(request)
         backend = self.backend
         if request.method == "GET":
-            _check_params(request, frozenset())
-            return json_response(backend.get(name, oid))
+            if name not in DOWNLOADABLE:
+                _check_params(request, frozenset())
+                return json_response(backend.get(name, oid))
+            _check_params(request, frozenset({"downloadFile"}))
+            if request.query_params.get("downloadFile", "").lower() != "true":
+                return json_response(backend.get(name, oid))
+            filename, archive = backend.download(name, oid)
+            return Response(
+                archive,
+                media_type="application/zip",
+                headers={"Content-Disposition": f'attachment; filename="{filename}.zip"'},
+            )
         if request.method == "DELETE":
             _check_params(request, frozenset())
             backend.delete(name, oid)

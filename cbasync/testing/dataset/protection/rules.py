@@ -70,6 +70,8 @@ class WriteRules(GeneratedRows):
             "analysisEnabled",
         ),
         "notification": ("analysisResult", "fileAnalysisId"),
+        "fileAnalysis": ("computerId", "fileCatalogId", "connectorId"),
+        "fileUpload": ("computerId", "fileCatalogId"),
         "trustedUser": ("name", "userSid", "description", "platformId"),
     }
 
@@ -108,9 +110,7 @@ class WriteRules(GeneratedRows):
         if not coll.updatable or current.get("readOnly") is True:
             raise Forbidden(f"{name} {oid} cannot be changed")
         row = dict(current)
-        changes = {
-            k: v for k, v in body.items() if k != "id" and k not in self._SERVER_MAINTAINED
-        }
+        changes = {k: v for k, v in body.items() if k != "id" and k not in self._SERVER_MAINTAINED}
         if name == "computer":
             changes = self._computer_changes(row, changes, flags)
         row.update(changes)

@@ -335,11 +335,24 @@ def static_tables(
                     "dateCreated": iso_seconds(now - 3 * DAY),
                     "dateModified": iso_seconds(now - 3 * DAY + 600),
                 },
+                {
+                    # Waiting for connector 1: listed as a pending analysis until a
+                    # notification reports its result.
+                    "id": 2,
+                    "computerId": 3,
+                    "fileCatalogId": malware_catalog(1),
+                    "connectorId": 1,
+                    "analysisStatus": 1,
+                    "analysisResult": 0,
+                    "dateCreated": iso_seconds(now - 3600),
+                    "dateModified": iso_seconds(now - 3600),
+                },
             ],
             creatable=True,
             updatable=True,
         ),
         StaticTable("fileUpload", [], creatable=True, updatable=True, deletable=True),
+        # Filled from the analyses still waiting (see the backend's analysis rules).
         StaticTable("pendingAnalysis", [], updatable=True),
         StaticTable(
             "internalEvent",
