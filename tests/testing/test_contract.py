@@ -1049,6 +1049,7 @@ async def _cloud_follow(emulator: Emulator, operation: Operation, call: Call) ->
 
 RECIPES: dict[str, Recipe] = {
     "protection.upsertFileInstance": _protection_upsert_instance,
+    "protection.updateFileInstanceByPost": _protection_update,
     "edr.createProcessStream": _edr_stream_create,
     "edr.filterProcessStream": _json({"criteria": {"event_type": ["filemod"]}}),
     "edr.getSuppressionStatus": _edr_suppression,

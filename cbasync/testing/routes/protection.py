@@ -110,6 +110,7 @@ class ProtectionRoutes(Handlers):
             _check_params(request, frozenset())
             backend.delete(name, oid)
             return Response(status_code=200)  # no body (spec/protection.yaml: "Deleted.")
+        # PUT, or a POST to the object's own route: cbapi saves a file instance that way.
         _check_params(request, _PUT_FLAGS if name == "computer" else frozenset())
         body = await read_object(request)
         if "id" in body and body["id"] not in (None, oid, str(oid)):
@@ -127,6 +128,6 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     table: list[RouteSpec] = [
         ("/api/bit9platform/restricted/appTemplate", h.app_templates, ["GET"]),
         (f"{_BASE}/{{object}}", h.collection, ["GET", "POST"]),
-        (f"{_BASE}/{{object}}/{{object_id}}", h.one, ["GET", "PUT", "DELETE"]),
+        (f"{_BASE}/{{object}}/{{object_id}}", h.one, ["GET", "PUT", "POST", "DELETE"]),
     ]
     return route_table(table)
