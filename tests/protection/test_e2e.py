@@ -39,6 +39,7 @@ from cbasync.protection import (
     Publisher,
     PublisherCertificate,
 )
+from cbasync.protection import User as ProtectionUser
 from cbasync.testing import EmulatorConfig, create_app
 from cbasync.testing.app import EmulatorApp
 from tests.clients import EMULATOR_BASE, emulator_client
@@ -375,7 +376,19 @@ async def test_cli_password_reset(api: CbProtectionAPI, raw: httpx.AsyncClient) 
     password = await computer.reset_cli_password()
     assert password
     assert password == (await one_row(raw, "computer", 6))["CLIPassword"]
-    assert "CLIPassword" not in repr(computer)
+    # A credential: masked wherever the object is shown.
+    assert password not in str(computer)
+    assert "CLIPassword: **********" in str(computer)
+
+
+async def test_a_users_api_token_is_masked(api: CbProtectionAPI) -> None:
+    user = api.create(ProtectionUser)
+    user.name = "integration"
+    user.apiToken = "0123456789ABCDEF0123"
+    await user.save()
+    assert user.apiToken == "0123456789ABCDEF0123"
+    assert "0123456789ABCDEF0123" not in str(user)
+    assert "apiToken: **********" in str(user)
 
 
 async def test_computer_fields_the_api_cannot_change_are_refused_at_once(
