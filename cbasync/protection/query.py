@@ -46,8 +46,11 @@ T = TypeVar("T")
 #: also cbapi's batch size for App Control (seed 000).
 MAX_PAGE_SIZE = 1000
 
-_CONDITION = re.compile(r"(?P<field>[A-Za-z_][A-Za-z0-9_]*)(?P<op>[:!<>+\-])(?P<value>.*)", re.S)
-_SORT = re.compile(r"(?P<field>[A-Za-z_][A-Za-z0-9_]*)(?:\s+(?P<direction>asc|desc))?", re.I)
+_FIELD = r"[A-Za-z_][A-Za-z0-9_]*"
+_CONDITION = re.compile(rf"(?P<field>{_FIELD})(?P<op>[:!<>+\-])(?P<value>.*)", re.S)
+_SORT = re.compile(rf"(?P<field>{_FIELD})(?:\s+(?P<direction>asc|desc))?", re.I)
+# A Lucene habit inside one condition's value: "1 AND policyId:3".
+_BOOLEAN = re.compile(rf"\s(?:AND|OR|and|or|&&|\|\|)\s+\(?{_FIELD}[:!<>]")
 
 #: One group of a ``group=<field>`` search: the field's ``value`` and how many rows have it.
 GroupedCount = protection.GroupedCount
@@ -156,7 +159,7 @@ class ProtectionQuery(Query[M]):
     async def group_counts(self, field: str) -> list[GroupedCount]:
         """How many matches have each value of ``field`` (``group=<field>``, which ignores
         the sort): ``[GroupedCount(value=1, count=412), ...]``."""
-        if not isinstance(field, str) or _SORT.fullmatch(field) is None or " " in field:
+        if not isinstance(field, str) or re.fullmatch(_FIELD, field) is None:
             raise errors.QuerySyntaxError(f"group by one field name, not {field!r}")
         params = [*self._params(), ("group", field)]
         response = await self._api.transport.request("GET", self._route, params=params)
@@ -198,9 +201,16 @@ class _CountedFirstPage(Generic[T]):
 
 
 def _check_condition(clause: str) -> None:
-    if _CONDITION.fullmatch(clause) is None:
+    match = _CONDITION.fullmatch(clause)
+    if match is None:
         raise errors.QuerySyntaxError(
             "an App Control condition is <field><operator><value> with the operator one of "
             ": ! < > + - (for example 'policyId:3', 'fileName:*.exe', 'dateCreated>-10h'), "
             f"not {clause!r}"
+        )
+    if _BOOLEAN.search(match["value"]):
+        raise errors.QuerySyntaxError(
+            f"App Control has no AND or OR: {clause!r} would search {match['field']!r} for the "
+            "whole text after the operator. Give each condition its own where() (they AND), "
+            "and separate alternatives of one field with | ('fileName:a.exe|b.exe')"
         )

@@ -173,9 +173,21 @@ async def test_group_counts(api: CbProtectionAPI, raw: httpx.AsyncClient) -> Non
 
 async def test_malformed_searches(api: CbProtectionAPI, app: EmulatorApp) -> None:
     before = requests(app)
-    for bad in ("policyId = 3", "a b:1", ":3", "policyId", "ip.address:10.*"):
+    for bad in (
+        "policyId = 3",
+        "a b:1",
+        ":3",
+        "policyId",
+        "ip.address:10.*",
+        "policyId:3 AND deleted:false",
+        "fileName:a.exe or fileName:b.exe",
+    ):
         with pytest.raises(errors.QuerySyntaxError):
             api.select(Computer).where(bad)
+    # A value may hold spaces and words: only a second condition after AND/OR is refused.
+    assert api.select(Policy).where("name:Servers and Desktops").conditions == (
+        "name:Servers and Desktops",
+    )
     with pytest.raises(errors.QuerySyntaxError):
         api.select(Computer).sort("name sideways")
     with pytest.raises(ValueError, match="1000"):

@@ -140,6 +140,10 @@ async def test_count_and_group_counts(mock: respx.MockRouter) -> None:
         assert await query[40:].count() == 2
         groups = await query.sort("name").group_counts("policyId")
     assert [(g.value, g.count) for g in groups] == [(1, 42)]
+    async with respx_client(CbProtectionAPI) as api:
+        for bad in ("policyId DESC", "", "policy.id"):
+            with pytest.raises(errors.QuerySyntaxError, match="one field"):
+                await api.select(Computer).group_counts(bad)
     assert [params_of(call.request) for call in route.calls] == [
         [("q", "deleted:false"), ("limit", "-1")],
         [("q", "deleted:false"), ("limit", "-1")],

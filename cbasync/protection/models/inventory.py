@@ -188,11 +188,11 @@ class Computer(ProtectionModel, protection.Computer):
 
     async def reset_cli_password(self) -> str:
         """Make the server issue a new agent CLI password, and return it."""
-        if self.key is None:
+        if self.key is None or self.item_route is None:
             raise errors.InvalidObjectError("this Computer has no id")
         await self.api.transport.request(
             "PUT",
-            "/api/bit9platform/v1/computer/{id}",
+            self.item_route,
             path_params={"id": self.key},
             params={"resetCLIPassword": "true"},
             json={},
