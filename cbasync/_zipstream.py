@@ -57,9 +57,11 @@ class _Reader:
         self._buffer = data + self._buffer
 
 
-async def unzip_member(chunks: AsyncIterable[bytes], name: str) -> AsyncGenerator[bytes, None]:
-    """Yield the uncompressed bytes of member ``name``; ``ServerError`` if it is missing or
-    corrupt."""
+async def unzip_member(
+    chunks: AsyncIterable[bytes], name: str | None
+) -> AsyncGenerator[bytes, None]:
+    """Yield the uncompressed bytes of member ``name`` (``None``: the first member, for servers
+    that name it after the file); ``ServerError`` if it is missing or corrupt."""
     reader = _Reader(chunks)
     while await reader.fill(4):
         signature = await reader.take(4)
@@ -79,7 +81,7 @@ async def unzip_member(chunks: AsyncIterable[bytes], name: str) -> AsyncGenerato
         # The size the header declares, when it declares one (not with a data descriptor, not
         # in ZIP64): inflating past it is a corrupt or hostile archive.
         declared = None if sizes_follow or usize == 0xFFFFFFFF else usize
-        wanted = member == name
+        wanted = member == name or name is None
         checksum = 0
         produced = 0
         if method == _DEFLATED:
@@ -128,4 +130,6 @@ async def unzip_member(chunks: AsyncIterable[bytes], name: str) -> AsyncGenerato
             if checksum != crc:
                 raise errors.ServerError(f"the ZIP member {member!r} failed its CRC check")
             return
+    if name is None:
+        raise errors.ServerError("the ZIP archive is empty")
     raise errors.ServerError(f"the ZIP archive has no member {name!r}")

@@ -26,7 +26,18 @@ __all__ = ["MASK", "SECRET_FIELDS", "CbModel", "is_secret"]
 
 #: JSON names of fields whose values are credentials.
 SECRET_FIELDS = frozenset(
-    {"auth_token", "api_key", "api_token", "password", "secret", "ssl_client_key", "token"}
+    {
+        "auth_token",
+        "api_key",
+        "api_token",
+        "password",
+        "secret",
+        "ssl_client_key",
+        "token",
+        # App Control spells its own: a user's API token, an agent's CLI password.
+        "apitoken",
+        "clipassword",
+    }
 )
 MASK = "**********"
 

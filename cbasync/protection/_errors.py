@@ -29,4 +29,14 @@ def access_refused(answer: Answer) -> errors.ApiError | None:
     )
 
 
-PROTECTION_ERROR_RULES = (missing_rights, access_refused)
+def malformed_search(answer: Answer) -> errors.ApiError | None:
+    """A 400 to a search: a condition names a field the object does not have, or a parameter
+    is wrong (App Control puts the details in the body)."""
+    if answer.status != 400 or answer.method != "GET" or answer.route.endswith("{id}"):
+        return None
+    return errors.QuerySyntaxError(
+        f"{answer.message} — App Control could not run this search", **answer.meta()
+    )
+
+
+PROTECTION_ERROR_RULES = (missing_rights, access_refused, malformed_search)

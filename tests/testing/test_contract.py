@@ -167,9 +167,6 @@ OPERATIONS = _operations()
 # emulator may drift on unseen.
 _NOT_SERVED = "the emulator does not serve this route yet (nor does any cbasync client call it)"
 NOT_EXERCISED: dict[str, str] = {
-    "protection.getPendingAnalysis": "the emulator has no pending analyses and no route makes "
-    "one (searchPendingAnalysis is exercised and answers an empty list)",
-    "protection.updatePendingAnalysis": "as getPendingAnalysis: no pending analysis to change",
     **{
         f"cloud.{operation}": _NOT_SERVED
         for operation in (
@@ -559,6 +556,23 @@ _PROTECTION_NEW: dict[str, dict[str, Any]] = {
     "fileRule": {"fileState": 2, "hash": "0123456789ABCDEF0123456789ABCDEF", "name": "contract"},
     "policy": {"name": "contract", "enforcementLevel": 20},
     "trustedDirectory": {"name": "contract", "path": "c:\\contract"},
+    "connector": {
+        "name": "contract",
+        "analysisName": "contract",
+        "connectorVersion": "1.0",
+        "canAnalyze": False,
+        "enabled": True,
+        "analysisEnabled": False,
+    },
+    "notification": {"analysisResult": 1, "fileAnalysisId": 1},
+    "fileAnalysis": {"computerId": 1, "fileCatalogId": 1, "connectorId": 1},
+    "fileUpload": {"computerId": 1, "fileCatalogId": 1},
+    "trustedUser": {
+        "name": "contract",
+        "userSid": "S-1-5-21-1-2-3-4",
+        "description": "contract",
+        "platformId": 1,
+    },
 }
 
 
@@ -568,7 +582,10 @@ def _protection_kind(operation: Operation) -> str:
 
 def _protection_creatable(kind: str) -> bool:
     return any(
-        op.family == "protection" and op.method == "POST" and op.path == f"{_PROTECTION}/{kind}"
+        op.family == "protection"
+        and op.method == "POST"
+        and op.path == f"{_PROTECTION}/{kind}"
+        and op.operation_id.startswith("create")  # not an update-only POST (fileInstance)
         for op in OPERATIONS
     )
 
@@ -977,6 +994,12 @@ async def _protection_update(emulator: Emulator, operation: Operation, call: Cal
     call.json = await emulator.get(f"{_PROTECTION}/{kind}/{call.path['id']}")
 
 
+async def _protection_upsert_instance(emulator: Emulator, operation: Operation, call: Call) -> None:
+    """A file instance changed by a POST carrying its id (cbapi's way)."""
+    (instance,) = await emulator.get(f"{_PROTECTION}/fileInstance", limit=1)
+    call.json = {**instance, "localState": 2}
+
+
 async def _cloud_job_start(emulator: Emulator, operation: Operation, call: Call) -> None:
     call.json = await _cloud_job_body(emulator, operation.path)
 
@@ -1025,6 +1048,8 @@ async def _cloud_follow(emulator: Emulator, operation: Operation, call: Call) ->
 
 
 RECIPES: dict[str, Recipe] = {
+    "protection.upsertFileInstance": _protection_upsert_instance,
+    "protection.updateFileInstanceByPost": _protection_update,
     "edr.createProcessStream": _edr_stream_create,
     "edr.filterProcessStream": _json({"criteria": {"event_type": ["filemod"]}}),
     "edr.getSuppressionStatus": _edr_suppression,

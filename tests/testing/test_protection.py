@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+import zipfile
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -213,3 +216,117 @@ async def test_every_documented_object_answers(http: httpx.AsyncClient) -> None:
         assert isinstance(r.json(), list), name
     templates = await http.get("/api/bit9platform/restricted/appTemplate")
     assert templates.status_code == 200
+
+
+async def test_a_post_with_an_id_updates_objects_that_cannot_be_created(
+    http: httpx.AsyncClient,
+) -> None:
+    """cbapi saves a file instance with a POST carrying its id (wire §9.1: POST upserts)."""
+    instance = (await http.get(f"{BASE}/fileInstance", params={"limit": 1})).json()[0]
+    changed = await http.post(f"{BASE}/fileInstance", json={**instance, "localState": 2})
+    assert changed.status_code == 200
+    assert changed.json()["localState"] == 2
+    assert (await http.get(f"{BASE}/fileInstance/{instance['id']}")).json()["localState"] == 2
+    assert (await http.post(f"{BASE}/fileInstance", json={"localState": 2})).status_code == 403
+
+
+async def test_template_fields_need_change_template(http: httpx.AsyncClient) -> None:
+    computers = (await http.get(f"{BASE}/computer")).json()
+    (template,) = [c for c in computers if c["template"]]
+    clones = [c for c in computers if c["templateComputerId"]]
+    assert clones
+    assert {c["templateComputerId"] for c in clones} == {template["id"]}
+    target = clones[0]["id"]
+    ignored = await http.put(f"{BASE}/computer/{target}", json={"templateTrackModsOnly": True})
+    assert ignored.json()["templateTrackModsOnly"] is False
+    applied = await http.put(
+        f"{BASE}/computer/{target}?changeTemplate=true", json={"templateTrackModsOnly": True}
+    )
+    assert applied.json()["templateTrackModsOnly"] is True
+    # Where a computer came from is the server's to say.
+    kept = await http.put(f"{BASE}/computer/{target}", json={"templateComputerId": 0})
+    assert kept.json()["templateComputerId"] == template["id"]
+
+
+async def test_updates_keep_what_the_server_maintains(http: httpx.AsyncClient) -> None:
+    policy = (await http.get(f"{BASE}/policy/1")).json()
+    changed = await http.put(
+        f"{BASE}/policy/1",
+        json={**policy, "totalComputers": 999, "dateCreated": "2001-01-01T00:00:00Z"},
+    )
+    assert changed.json()["totalComputers"] == policy["totalComputers"]
+    assert changed.json()["dateCreated"] == policy["dateCreated"]
+
+
+async def test_creates_need_the_documented_fields(http: httpx.AsyncClient) -> None:
+    missing = await http.post(f"{BASE}/notification", json={"analysisResult": 3})
+    assert missing.status_code == 400
+    assert "fileAnalysisId" in missing.text
+    created = await http.post(
+        f"{BASE}/notification", json={"analysisResult": 3, "fileAnalysisId": 1, "severity": "high"}
+    )
+    assert created.status_code == 201
+    assert (await http.post(f"{BASE}/trustedUser", json={"name": "x"})).status_code == 400
+
+
+async def test_server_config_names_the_version_and_internal_users_are_read_only(
+    http: httpx.AsyncClient,
+) -> None:
+    settings = {s["name"]: s["value"] for s in (await http.get(f"{BASE}/serverConfig")).json()}
+    assert settings["ParityServerVersion"].count(".") == 3
+    (system,) = (await http.get(f"{BASE}/user", params={"q": "readOnly:true"})).json()
+    refused = await http.put(f"{BASE}/user/{system['id']}", json={"comments": "x"})
+    assert refused.status_code == 403
+
+
+async def test_app_templates_page_like_the_other_objects(http: httpx.AsyncClient) -> None:
+    route = "/api/bit9platform/restricted/appTemplate"
+    everything = (await http.get(route)).json()
+    page = (await http.get(route, params={"offset": 1, "limit": 1, "sort": "name ASC"})).json()
+    assert page == sorted(everything, key=lambda t: t["name"].lower())[1:2]
+    assert (await http.get(route, params={"limit": -1})).json() == {"count": len(everything)}
+
+
+async def test_analyses_wait_until_a_connector_answers(http: httpx.AsyncClient) -> None:
+    (waiting,) = (await http.get(f"{BASE}/pendingAnalysis")).json()
+    analysis = (await http.get(f"{BASE}/fileAnalysis/{waiting['id']}")).json()
+    assert waiting["fileCatalogId"] == analysis["fileCatalogId"]
+    catalog = (await http.get(f"{BASE}/fileCatalog/{waiting['fileCatalogId']}")).json()
+    assert (waiting["md5"], waiting["fileName"]) == (catalog["md5"], catalog["fileName"])
+    asked = await http.post(
+        f"{BASE}/fileAnalysis", json={"computerId": 2, "fileCatalogId": 4, "connectorId": 2}
+    )
+    assert asked.status_code == 201
+    pending = {p["id"] for p in (await http.get(f"{BASE}/pendingAnalysis")).json()}
+    assert pending == {waiting["id"], asked.json()["id"]}
+    answer = await http.post(
+        f"{BASE}/notification", json={"fileAnalysisId": waiting["id"], "analysisResult": 3}
+    )
+    assert answer.json()["connectorId"] == waiting["connectorId"]
+    done = (await http.get(f"{BASE}/fileAnalysis/{waiting['id']}")).json()
+    assert (done["analysisStatus"], done["analysisResult"]) == (3, 3)
+    assert (await http.get(f"{BASE}/pendingAnalysis/{waiting['id']}")).status_code == 404
+    unknown = await http.post(
+        f"{BASE}/fileAnalysis", json={"computerId": 2, "fileCatalogId": 4, "connectorId": 99}
+    )
+    assert unknown.status_code == 400
+
+
+async def test_uploads_and_pending_analyses_serve_the_file(http: httpx.AsyncClient) -> None:
+    upload = await http.post(f"{BASE}/fileUpload", json={"computerId": 1, "fileCatalogId": 7})
+    assert upload.status_code == 201
+    row = upload.json()
+    assert row["uploadStatus"] == 3
+    catalog = (await http.get(f"{BASE}/fileCatalog/7")).json()
+    for route in (f"{BASE}/fileUpload/{row['id']}", f"{BASE}/pendingAnalysis/2"):
+        download = await http.get(route, params={"downloadFile": "true"})
+        assert download.headers["content-type"] == "application/zip"
+        with zipfile.ZipFile(io.BytesIO(download.content)) as archive:
+            (member,) = archive.namelist()
+            data = archive.read(member)
+        if "fileUpload" in route:
+            assert member == catalog["fileName"]
+            assert hashlib.md5(data).hexdigest().upper() == catalog["md5"]
+            assert len(data) == row["uploadedFileSize"]
+    assert (await http.get(f"{BASE}/fileUpload/{row['id']}")).json()["id"] == row["id"]
+    assert (await http.get(f"{BASE}/event/1", params={"downloadFile": "true"})).status_code == 400

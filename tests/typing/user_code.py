@@ -8,8 +8,32 @@ same calls against the emulator.
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
+from typing import Any
 
-from cbasync import CbResponseAPI
+from cbasync import CbProtectionAPI, CbResponseAPI
+from cbasync.protection import (
+    AnalysisResult,
+    ApprovalRequest,
+    ApprovalResolution,
+    ApprovalStatus,
+    Certificate,
+    Computer,
+    Connector,
+    EnforcementLevel,
+    Event,
+    FileCatalog,
+    FileInstance,
+    FileRule,
+    FileState,
+    FileUpload,
+    GroupedCount,
+    Notification,
+    Policy,
+    ProtectionQuery,
+    Publisher,
+)
+from cbasync.protection import User as ProtectionUser
 from cbasync.response import (
     Alert,
     AlertQuery,
@@ -127,3 +151,87 @@ async def raw_requests(api: CbResponseAPI) -> None:
     response = await api.request("GET", "/api/v1/sensor/{id}", path_params={"id": 1})
     status: int = response.status
     print(info, status)
+
+
+async def app_control(api: CbProtectionAPI, path: Path) -> None:
+    computers: ProtectionQuery[Computer] = (
+        api.select(Computer)
+        .where("ipAddress:10.201.*|10.202.*")
+        .and_("deleted:false")
+        .sort("name desc")
+        .batch_size(500)
+        .concurrency(4)
+    )
+    count: int = await computers.count()
+    groups: list[GroupedCount] = await computers.group_counts("policyId")
+    first: Computer | None = await computers.first()
+    only: Computer = await computers[:1].one()
+    some: list[Computer] = await computers[10:20].all()
+    async for computer in computers:
+        policy: Policy = await computer.policy()
+        template: Computer | None = await computer.template_computer()
+        members: ProtectionQuery[Computer] = policy.computers()
+        files: ProtectionQuery[FileInstance] = computer.file_instances().where("localState:1")
+        moved: Computer = await computer.change_policy(policy)
+        await computer.set_tamper_protection(False)
+        await computer.set_debug(level=4, flags=0x20, duration=60)
+        password: str = await computer.reset_cli_password()
+        computer.tamperProtectionActive = True
+        computer.debugFlags = 0
+        saved: Computer = await computer.save()
+        print(template, await members.count(), await files.count(), moved.policyName, password)
+        print(saved.templateComputerId)
+    instance = await api.select(FileInstance).first()
+    if instance is not None:
+        on: Computer = await instance.computer()
+        catalog: FileCatalog = await instance.file_catalog()
+        publisher: Publisher | None = await catalog.publisher()
+        certificate: Certificate | None = await catalog.certificate()
+        seen_on: Computer | None = await catalog.computer()
+        digest: str | None = catalog.file_hash
+        instance.localState = FileState.APPROVED
+        await instance.save()
+        print(on.name, publisher, certificate, seen_on, digest)
+    rule = api.create(FileRule)
+    rule.hash = "0123456789abcdef0123456789abcdef"
+    rule.fileState = FileState.BANNED
+    rule.policyIds = "1,2"
+    saved_rule: FileRule = await rule.save()
+    ruled: FileCatalog | None = await saved_rule.file_catalog()
+    creator: ProtectionUser | None = await saved_rule.created_by_user()
+    policy_ids: list[int] = saved_rule.policy_ids
+    await saved_rule.delete()
+    new_policy = api.create(Policy)
+    new_policy.name = "Kiosks"
+    new_policy.enforcementLevel = EnforcementLevel.HIGH
+    await new_policy.save()
+    by_id: Computer = await api.select(Computer, 1, force_init=True)
+    lazy: Computer = api.select(Computer, 2)
+    fetched: Computer = await api.get(Computer, 3)
+    events: ProtectionQuery[Event] = api.select(Event).where("subtype:801")
+    event = await events.first()
+    if event is not None:
+        event_computer: Computer | None = await event.computer()
+        print(event_computer)
+    request = await api.select(ApprovalRequest).where("status:1").first()
+    if request is not None:
+        request.status = ApprovalStatus.CLOSED
+        request.resolution = ApprovalResolution.APPROVED
+        await request.save()
+    connector = await api.select(Connector).first()
+    if connector is not None:
+        async for pending in connector.pending_analyses():
+            async with pending.download(unzip=True) as chunks:
+                async for chunk in chunks:
+                    print(len(chunk))
+            notification: Notification = pending.create_notification()
+            notification.analysisResult = AnalysisResult.MALICIOUS
+            await notification.save()
+    upload = await api.select(FileUpload).first()
+    if upload is not None:
+        saved_to: Path = await upload.download_to(path)
+        print(saved_to)
+    version: tuple[int, ...] = await api.server_version()
+    settings: dict[str, Any] = await api.server_config()
+    print(count, groups, first, only, some, ruled, creator, policy_ids, by_id, lazy, fetched)
+    print(version, settings)

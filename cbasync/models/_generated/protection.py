@@ -106,8 +106,34 @@ class Computer(CbModel):
     ccLevel: int | None = None
     ccFlags: int | None = None
     template: bool | None = None
+    """
+    Whether this computer is a template (VDI master); set with changeTemplate=true.
+    """
     templateComputerId: int | None = None
+    """
+    The template this computer was cloned from (0 when none); read-only.
+    """
     templateDate: datetime | None = None
+    templateCloneCleanupMode: int | None = None
+    """
+    Set with changeTemplate=true.
+    """
+    templateCloneCleanupTime: int | None = None
+    """
+    Set with changeTemplate=true.
+    """
+    templateCloneCleanupTimeScale: int | None = None
+    """
+    Set with changeTemplate=true.
+    """
+    templateTrackModsOnly: bool | None = None
+    """
+    Set with changeTemplate=true.
+    """
+    refreshFlags: int | None = None
+    """
+    Ask the agent to refresh (bit flags); write-only in practice.
+    """
     policyStatus: str | None = None
     policyStatusDetails: str | None = None
     upgradeStatus: str | None = None
@@ -216,6 +242,10 @@ class FileCatalog(CbModel):
     threat: int | None = None
     trust: int | None = None
     prevalent: bool | None = None
+    prevalence: int | None = None
+    """
+    How many computers have the file.
+    """
     reputationAvailable: bool | None = None
     approvedByReputation: bool | None = None
 
@@ -257,6 +287,20 @@ class FileRule(CbModel):
     modifiedBy: str | None = None
     modifiedByUserId: int | None = None
     clVersion: int | None = None
+    lazyApproval: bool | None = None
+    """
+    Send the approval to agents only when the file is an installer or was blocked (creation only).
+    """
+    idUnique: str | None = None
+    origIdUnique: str | None = None
+    unifiedFlag: int | None = None
+    unifiedSource: str | None = None
+    fileRuleType: str | None = None
+    """
+    Text description of the rule type.
+    """
+    version: int | None = None
+    visible: bool | None = None
 
 
 class FileRuleList(RootModel[list[FileRule]]):
@@ -300,6 +344,10 @@ class PolicyList(RootModel[list[Policy]]):
 
 
 class ApprovalRequest(CbModel):
+    """
+    A user's request to approve a file. status: 1 submitted, 2 open, 3 closed. resolution: 0 not resolved, 1 rejected, 2 approved, 3 rule change, 4 installer, 5 updater, 6 publisher, 7 other.
+    """
+
     id: int | None = None
     fileCatalogId: int | None = None
     computerId: int | None = None
@@ -313,6 +361,14 @@ class ApprovalRequest(CbModel):
     requestorEmail: str | None = None
     justification: str | None = None
     resolutionComments: str | None = None
+    installerFileCatalogId: int | None = None
+    """
+    The installer that wrote the file (0 when none).
+    """
+    processFileCatalogId: int | None = None
+    """
+    The process that ran the file (0 when none).
+    """
 
 
 class ApprovalRequestList(RootModel[list[ApprovalRequest]]):
@@ -334,6 +390,7 @@ class Certificate(CbModel):
     dateModified: datetime | None = None
     certificateGlobalState: int | None = None
     certificateEffectiveState: int | None = None
+    firstSeenComputerId: int | None = None
 
 
 class CertificateList(RootModel[list[Certificate]]):
@@ -341,12 +398,19 @@ class CertificateList(RootModel[list[Certificate]]):
 
 
 class Connector(CbModel):
+    """
+    An integration that analyses files or posts notifications.
+    """
+
     id: int | None = None
     name: str | None = None
     enabled: bool | None = None
     analysisName: str | None = None
     analysisEnabled: bool | None = None
     connectorVersion: str | None = None
+    canAnalyze: bool | None = None
+    isInternal: bool | None = None
+    analysisTargets: list[str] | None = None
 
 
 class ConnectorList(RootModel[list[Connector]]):
@@ -428,6 +492,9 @@ class FileUpload(CbModel):
     pathName: str | None = None
     uploadPath: str | None = None
     uploadStatus: int | None = None
+    """
+    0 queued, 1 initiated, 2 uploading, 3 completed, 4 error, 5 cancelled, 6 deleted.
+    """
     uploadedFileSize: int | None = None
     dateCreated: datetime | None = None
     dateModified: datetime | None = None
@@ -472,16 +539,28 @@ class MeteredExecutionList(RootModel[list[MeteredExecution]]):
 
 class Notification(CbModel):
     """
-    A notification (external analysis result posted by a connector).
+    The result of a file analysis, posted by a connector. analysisResult: 0 unknown, 1 not malicious, 2 potential risk, 3 malicious.
     """
 
     id: int | None = None
     connectorId: int | None = None
-    fileCatalogId: int | None = None
+    fileAnalysisId: int | None = None
     time: datetime | None = None
-    type: int | None = None
-    severity: int | None = None
     analysisResult: int | None = None
+    fileName: str | None = None
+    md5: str | None = None
+    sha1: str | None = None
+    sha256: str | None = None
+    malwareName: str | None = None
+    malwareType: str | None = None
+    externalUrl: str | None = None
+    externalId: str | None = None
+    severity: str | None = None
+    type: str | None = None
+    product: str | None = None
+    version: str | None = None
+    status: str | None = None
+    flags: int | None = None
 
 
 class NotificationList(RootModel[list[Notification]]):
@@ -499,12 +578,27 @@ class NotifierList(RootModel[list[Notifier]]):
 
 
 class PendingAnalysis(CbModel):
+    """
+    A file waiting for a connector's analysis. analysisStatus: 0 scheduled, 1 submitted, 2 processed, 3 analyzed, 4 error, 5 cancelled; analysisResult as in Notification.
+    """
+
     id: int | None = None
     computerId: int | None = None
     fileCatalogId: int | None = None
     connectorId: int | None = None
     analysisStatus: int | None = None
+    analysisResult: int | None = None
+    fileName: str | None = None
+    pathName: str | None = None
+    md5: str | None = None
+    sha1: str | None = None
+    sha256: str | None = None
+    uploaded: bool | None = None
+    """
+    Whether the file has reached the server (then downloadFile=true serves it).
+    """
     dateCreated: datetime | None = None
+    dateModified: datetime | None = None
 
 
 class PendingAnalysisList(RootModel[list[PendingAnalysis]]):
@@ -594,8 +688,21 @@ class TrustedUser(CbModel):
     id: int | None = None
     name: str | None = None
     userSid: str | None = None
+    """
+    User name, Windows SID, or a user id on macOS and Linux.
+    """
     description: str | None = None
+    platformId: int | None = None
+    """
+    1 Windows, 2 macOS, 4 Linux.
+    """
     dateCreated: datetime | None = None
+    createdBy: str | None = None
+    createdByUserId: int | None = None
+    dateModified: datetime | None = None
+    modifiedBy: str | None = None
+    modifiedByUserId: int | None = None
+    clVersion: int | None = None
 
 
 class TrustedUserList(RootModel[list[TrustedUser]]):
@@ -622,7 +729,7 @@ class User(CbModel):
     name: str | None = None
     firstName: str | None = None
     lastName: str | None = None
-    emailAddress: str | None = None
+    eMailAddress: str | None = None
     title: str | None = None
     department: str | None = None
     comments: str | None = None
@@ -649,6 +756,13 @@ class UserGroup(CbModel):
     """
     policyIds: str | None = None
     dateCreated: datetime | None = None
+    createdBy: str | None = None
+    createdByUserId: int | None = None
+    dateModified: datetime | None = None
+    modifiedBy: str | None = None
+    modifiedByUserId: int | None = None
+    automaticCount: int | None = None
+    manualCount: int | None = None
 
 
 class UserGroupList(RootModel[list[UserGroup]]):

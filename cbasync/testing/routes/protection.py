@@ -1,7 +1,8 @@
 """App Control (CB Protection) routes: ``/api/bit9platform/v1/<object>[/{id}]`` (wire §9).
 
 Search answers a plain JSON array (no envelope); ``limit=-1`` answers ``{"count": N}``, ``group``
-answers ``[{"value", "count"}]``. Creates answer 201 with the object, updates 200 with it. As on
+answers ``[{"value", "count"}]``. A file upload or pending analysis fetched with
+``downloadFile=true`` answers its file in a ZIP. Creates answer 201 with the object, updates 200 with it. As on
 the real server: unexpected parameters are a 400 with the details in the body, an object that
 cannot be changed a 403, an unknown id a 404 (a missing or wrong token is the app's 401).
 """
@@ -13,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from cbasync.testing.dataset.errors import Invalid, NotFound
-from cbasync.testing.dataset.protection import ProtectionBackend
+from cbasync.testing.dataset.protection import DOWNLOADABLE, ProtectionBackend
 from cbasync.testing.routes._common import (
     Handlers,
     RouteSpec,
@@ -68,6 +69,9 @@ class ProtectionRoutes(Handlers):
             _check_params(request, frozenset())
             row, created = self.backend.create(name, await read_object(request))
             return json_response(row, 201 if created else 200)
+        return self._search(request, name)
+
+    def _search(self, request: Request, name: str) -> Response:
         _check_params(request, _SEARCH_PARAMS)
         qp = request.query_params
         offset = _int(qp.get("offset"), "offset", 0) or 0
@@ -90,12 +94,23 @@ class ProtectionRoutes(Handlers):
         oid = _object_id(request)
         backend = self.backend
         if request.method == "GET":
-            _check_params(request, frozenset())
-            return json_response(backend.get(name, oid))
+            if name not in DOWNLOADABLE:
+                _check_params(request, frozenset())
+                return json_response(backend.get(name, oid))
+            _check_params(request, frozenset({"downloadFile"}))
+            if request.query_params.get("downloadFile", "").lower() != "true":
+                return json_response(backend.get(name, oid))
+            filename, archive = backend.download(name, oid)
+            return Response(
+                archive,
+                media_type="application/zip",
+                headers={"Content-Disposition": f'attachment; filename="{filename}.zip"'},
+            )
         if request.method == "DELETE":
             _check_params(request, frozenset())
             backend.delete(name, oid)
             return Response(status_code=200)  # no body (spec/protection.yaml: "Deleted.")
+        # PUT, or a POST to the object's own route: cbapi saves a file instance that way.
         _check_params(request, _PUT_FLAGS if name == "computer" else frozenset())
         body = await read_object(request)
         if "id" in body and body["id"] not in (None, oid, str(oid)):
@@ -104,8 +119,8 @@ class ProtectionRoutes(Handlers):
         return json_response(backend.update(name, oid, body, flags))
 
     async def app_templates(self, request: Request) -> Response:
-        _check_params(request, _SEARCH_PARAMS)
-        return json_response(self.backend.search("appTemplate", request.query_params.getlist("q")))
+        """The restricted namespace searches like the others (q, sort, offset, limit...)."""
+        return self._search(request, "appTemplate")
 
 
 def routes(state: EmulatorState) -> list[BaseRoute]:
@@ -113,6 +128,6 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     table: list[RouteSpec] = [
         ("/api/bit9platform/restricted/appTemplate", h.app_templates, ["GET"]),
         (f"{_BASE}/{{object}}", h.collection, ["GET", "POST"]),
-        (f"{_BASE}/{{object}}/{{object_id}}", h.one, ["GET", "PUT", "DELETE"]),
+        (f"{_BASE}/{{object}}/{{object_id}}", h.one, ["GET", "PUT", "POST", "DELETE"]),
     ]
     return route_table(table)

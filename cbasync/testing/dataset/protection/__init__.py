@@ -9,10 +9,12 @@ Computers are the shared endpoint population; file catalog entries are the EDR b
 (same MD5s), so a hash banned here is a hash the EDR side knows too.
 
 One module per concern: ``rows`` (generated objects), ``trust`` (publishers, certificates,
-rules, approvals), ``rules`` (what a write may change), ``tables`` (the seed tables, as data),
+rules, approvals), ``rules`` (what a write may change), ``analysis`` (files on their way to
+connectors, and their downloads), ``tables`` (the seed tables, as data),
 ``fields``, ``store`` and ``core``; ``backend`` combines them into :class:`ProtectionBackend`.
 """
 
+from cbasync.testing.dataset.protection.analysis import DOWNLOADABLE
 from cbasync.testing.dataset.protection.backend import ProtectionBackend
 from cbasync.testing.dataset.protection.conditions import (
     Condition,
@@ -22,6 +24,7 @@ from cbasync.testing.dataset.protection.conditions import (
 from cbasync.testing.dataset.protection.store import Collection
 
 __all__ = [
+    "DOWNLOADABLE",
     "Collection",
     "Condition",
     "ProtectionBackend",

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from cbasync.testing.dataset.errors import Invalid, NotFound
+from cbasync.testing.dataset.protection.analysis import AnalysisRules
 from cbasync.testing.dataset.protection.conditions import condition_predicate, parse_conditions
 from cbasync.testing.dataset.protection.fields import (
     CATALOG_FIELDS,
@@ -17,7 +18,6 @@ from cbasync.testing.dataset.protection.fields import (
     INSTANCE_GROUP_FIELDS,
     POLICIES,
 )
-from cbasync.testing.dataset.protection.rules import WriteRules
 from cbasync.testing.dataset.protection.store import Collection
 from cbasync.testing.dataset.protection.tables import static_tables
 from cbasync.testing.dataset.protection.trust import Trust
@@ -27,7 +27,7 @@ from cbasync.testing.state import EmulatorState
 __all__ = ["ProtectionBackend"]
 
 
-class ProtectionBackend(WriteRules, Trust):
+class ProtectionBackend(AnalysisRules, Trust):
     """One App Control server sharing the emulator's endpoints and binaries."""
 
     def __init__(self, state: EmulatorState) -> None:
@@ -103,6 +103,8 @@ class ProtectionBackend(WriteRules, Trust):
             now=self.epoch,
             api_username=self.config.api_username,
             malware_catalog=self._malware_catalog,
+            malware_name=lambda k: self.binaries.entry(self._malware_catalog(k) - 1).name,
+            malware_md5=lambda k: self.binaries.md5(self._malware_catalog(k) - 1).upper(),
             powershell_id=self.binaries.image_index["powershell"] + 1,
             usernames=[self.endpoints[k].username for k in range(min(len(self.endpoints), 5))],
         )
@@ -114,6 +116,7 @@ class ProtectionBackend(WriteRules, Trust):
                 updatable=table.updatable,
                 deletable=table.deletable,
             )
+        self._seed_files()
 
     def search(
         self,

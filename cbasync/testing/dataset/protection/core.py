@@ -40,6 +40,8 @@ class ProtectionCore:
         self._os_files: dict[str, list[int]] = {}
         self._publisher_by_name: dict[str, dict[str, Any]] = {}
         self._global_rule: dict[str, int] = {}
+        # Set by the computer rows on first use: the template's index and its clones' indexes.
+        self._template_layout: tuple[int | None, frozenset[int]] | None = None
 
     def collection(self, name: str) -> Collection:
         coll = self.collections.get(name)

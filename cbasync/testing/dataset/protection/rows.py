@@ -58,8 +58,23 @@ class GeneratedRows(ProtectionCore):
             return 3
         return (1, 1, 1, 2, 4)[mix(self.seed, ep.index, 0xA0) % 5]
 
+    def _templates(self) -> tuple[int | None, frozenset[int]]:
+        """The VDI layout: the last Windows workstation is a template (its index), and the
+        first two other Windows workstations were cloned from it."""
+        if self._template_layout is None:
+            windows = [
+                ep.index
+                for ep in self.endpoints
+                if ep.os_type == "windows" and ep.host_type == "workstation"
+            ]
+            template = windows[-1] if len(windows) >= 3 else None
+            clones = frozenset(windows[:2]) if template is not None else frozenset()
+            self._template_layout = (template, clones)
+        return self._template_layout
+
     def _computer(self, i: int) -> dict[str, Any]:
         ep = self.endpoints[i]
+        template, clones = self._templates()
         pid = self._policy_of(ep)
         name = {p[0]: p[1] for p in POLICIES}[pid]
         level = {p[0]: p[2] for p in POLICIES}[pid]
@@ -110,9 +125,14 @@ class GeneratedRows(ProtectionCore):
             "activeDebugFlags": 0,
             "ccLevel": 0,
             "ccFlags": 0,
-            "template": False,
-            "templateComputerId": 0,
-            "templateDate": None,
+            "template": i == template,
+            "templateComputerId": template + 1 if template is not None and i in clones else 0,
+            "templateDate": iso_seconds(ep.registered_time) if i == template else None,
+            "templateCloneCleanupMode": 1 if i == template else 0,
+            "templateCloneCleanupTime": 7 if i == template else 0,
+            "templateCloneCleanupTimeScale": 3 if i == template else 0,
+            "templateTrackModsOnly": False,
+            "refreshFlags": 0,
             "policyStatus": "Up To Date",
             "policyStatusDetails": "",
             "upgradeStatus": "Up to date",
@@ -165,6 +185,7 @@ class GeneratedRows(ProtectionCore):
             "threat": 100 if info.kind == "malware" else 0,
             "trust": 10 if publisher else (0 if info.kind == "malware" else 5),
             "prevalent": len(seen) > 5,
+            "prevalence": len(seen),
             "reputationAvailable": True,
             "approvedByReputation": publisher is not None and state == APPROVED,
         }

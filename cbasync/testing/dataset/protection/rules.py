@@ -34,16 +34,66 @@ class WriteRules(GeneratedRows):
         "ccLevel",
         "ccFlags",
     )
-    _TEMPLATE = ("template", "templateComputerId", "templateDate")
+    # What ?changeTemplate=true applies: the fields cbapi sends it for.
+    _TEMPLATE = (
+        "template",
+        "templateCloneCleanupMode",
+        "templateCloneCleanupTime",
+        "templateCloneCleanupTimeScale",
+        "templateTrackModsOnly",
+    )
+    # Kept by the server whatever an update says.
+    _SERVER_MAINTAINED = frozenset(
+        {
+            "dateCreated",
+            "createdBy",
+            "createdByUserId",
+            "dateModified",
+            "modifiedBy",
+            "modifiedByUserId",
+            "clVersion",
+            "readOnly",
+            "totalComputers",
+            "connectedComputers",
+            "atEnforcementComputers",
+            "clVersionMax",
+        }
+    )
+    # Fields a create must carry (cbapi's schemas for these objects).
+    _REQUIRED_ON_CREATE: Mapping[str, tuple[str, ...]] = {
+        "connector": (
+            "name",
+            "analysisName",
+            "connectorVersion",
+            "canAnalyze",
+            "enabled",
+            "analysisEnabled",
+        ),
+        "notification": ("analysisResult", "fileAnalysisId"),
+        "fileAnalysis": ("computerId", "fileCatalogId", "connectorId"),
+        "fileUpload": ("computerId", "fileCatalogId"),
+        "trustedUser": ("name", "userSid", "description", "platformId"),
+    }
 
     def create(self, name: str, body: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
-        """POST: create (True) or, with an existing ``id`` in the body, update (False)."""
+        """POST: create (True) or, with an existing ``id`` in the body, update (False) - also
+        for objects that cannot be created (a file instance's local state, wire §9.1)."""
         coll = self.collection(name)
+        oid = body.get("id")
+        if oid not in (None, 0, "0", ""):
+            try:
+                existing = coll.get(int(oid))
+            except (TypeError, ValueError):
+                raise Invalid(f"id must be an integer, not {oid!r}") from None
+            if existing is not None:
+                return self.update(name, int(oid), body, {}), False
         if not coll.creatable:
             raise Forbidden(f"{name} objects cannot be created")
-        oid = body.get("id")
-        if oid not in (None, 0, "0", "") and coll.get(int(oid)) is not None:
-            return self.update(name, int(oid), body, {}), False
+        missing = [
+            key for key in self._REQUIRED_ON_CREATE.get(name, ()) if body.get(key) in (None, "")
+        ]
+        if missing:
+            raise Invalid(f"a new {name} needs {', '.join(missing)}")
         row = self._validate(name, coll, dict(body), None)
         row["id"] = coll.new_id()
         coll.put(row)
@@ -60,7 +110,7 @@ class WriteRules(GeneratedRows):
         if not coll.updatable or current.get("readOnly") is True:
             raise Forbidden(f"{name} {oid} cannot be changed")
         row = dict(current)
-        changes = {k: v for k, v in body.items() if k != "id"}
+        changes = {k: v for k, v in body.items() if k != "id" and k not in self._SERVER_MAINTAINED}
         if name == "computer":
             changes = self._computer_changes(row, changes, flags)
         row.update(changes)
@@ -112,8 +162,14 @@ class WriteRules(GeneratedRows):
                 "connected",
                 "lastPollDate",
                 "dateCreated",
+                "templateComputerId",
+                "templateDate",
+                "policyName",
+                "previousPolicyId",
             ):
                 continue  # read-only or set through a flag
+            if key == "refreshFlags":
+                continue  # a request to the agent, not state: it reads back as 0
             out[key] = value
         if "policyId" in out:
             try:

@@ -30,13 +30,15 @@ def static_tables(
     now: float,
     api_username: str,
     malware_catalog: Callable[[int], int],
+    malware_name: Callable[[int], str],
+    malware_md5: Callable[[int], str],
     powershell_id: int,
     usernames: Sequence[str],
 ) -> list[StaticTable]:
     """The fixed collections of a fresh server (users, user groups, settings, connectors...).
 
     ``now`` is the end of the generated history, ``malware_catalog(k)`` the catalog id of the
-    k-th malware file, ``powershell_id`` the catalog id of powershell.exe, ``usernames`` those
+    k-th malware file (``malware_name(k)``, ``malware_md5(k)`` its name and MD5), ``powershell_id`` the catalog id of powershell.exe, ``usernames`` those
     of the first computers.
     """
     return [
@@ -48,7 +50,7 @@ def static_tables(
                     "name": "admin",
                     "firstName": "Admin",
                     "lastName": "User",
-                    "emailAddress": "admin@acme.example",
+                    "eMailAddress": "admin@acme.example",
                     "title": "",
                     "department": "IT",
                     "comments": "",
@@ -56,13 +58,14 @@ def static_tables(
                     "readOnly": False,
                     "external": False,
                     "userGroupIds": "1",
+                    "registrationDate": iso_seconds(now - 400 * DAY),
                 },
                 {
                     "id": 2,
                     "name": api_username,
                     "firstName": "API",
                     "lastName": "Client",
-                    "emailAddress": "api@acme.example",
+                    "eMailAddress": "api@acme.example",
                     "title": "",
                     "department": "SecOps",
                     "comments": "integration account",
@@ -70,6 +73,23 @@ def static_tables(
                     "readOnly": False,
                     "external": False,
                     "userGroupIds": "1",
+                    "registrationDate": iso_seconds(now - 200 * DAY),
+                },
+                {
+                    # An internal user: the API cannot change it (readOnly).
+                    "id": 3,
+                    "name": "System",
+                    "firstName": "",
+                    "lastName": "",
+                    "eMailAddress": "",
+                    "title": "",
+                    "department": "",
+                    "comments": "internal",
+                    "enabled": True,
+                    "readOnly": True,
+                    "external": False,
+                    "userGroupIds": "1",
+                    "registrationDate": iso_seconds(now - 400 * DAY),
                 },
             ],
             creatable=True,
@@ -124,6 +144,7 @@ def static_tables(
                 {"id": k, "name": name, "value": value}
                 for k, (name, value) in enumerate(
                     (
+                        ("ParityServerVersion", "8.10.2.2"),
                         ("ServerVersion", "8.10.2.2"),
                         ("AgentVersion", "8.10.2.2"),
                         ("MaxConcurrentDownloads", 5),
@@ -150,6 +171,9 @@ def static_tables(
                     "analysisName": "CB Cloud",
                     "analysisEnabled": True,
                     "connectorVersion": "1.3",
+                    "canAnalyze": True,
+                    "isInternal": True,
+                    "analysisTargets": ["Windows 10 x64", "Windows Server 2019"],
                 },
                 {
                     "id": 2,
@@ -158,6 +182,9 @@ def static_tables(
                     "analysisName": "WildFire",
                     "analysisEnabled": False,
                     "connectorVersion": "2.1",
+                    "canAnalyze": True,
+                    "isInternal": False,
+                    "analysisTargets": [],
                 },
             ],
             creatable=True,
@@ -177,11 +204,19 @@ def static_tables(
                 {
                     "id": 1,
                     "connectorId": 1,
-                    "fileCatalogId": malware_catalog(0),
+                    "fileAnalysisId": 1,
                     "time": iso_seconds(now - 2 * DAY),
-                    "type": 1,
-                    "severity": 3,
                     "analysisResult": 3,
+                    "fileName": malware_name(0),
+                    "md5": malware_md5(0),
+                    "malwareName": "Trojan.GenericKD",
+                    "malwareType": "trojan",
+                    "severity": "high",
+                    "type": "malware",
+                    "product": "CB Cloud",
+                    "version": "1.3",
+                    "status": "resolved",
+                    "flags": 0,
                 },
             ],
             creatable=True,
@@ -233,7 +268,14 @@ def static_tables(
                     "name": "ACME\\svc_deploy",
                     "userSid": "S-1-5-21-1-2-3-1105",
                     "description": "Software deployment",
+                    "platformId": 1,
                     "dateCreated": iso_seconds(now - 120 * DAY),
+                    "createdBy": "admin",
+                    "createdByUserId": 1,
+                    "dateModified": iso_seconds(now - 120 * DAY),
+                    "modifiedBy": "admin",
+                    "modifiedByUserId": 1,
+                    "clVersion": 1001,
                 },
             ],
             creatable=True,
@@ -293,11 +335,24 @@ def static_tables(
                     "dateCreated": iso_seconds(now - 3 * DAY),
                     "dateModified": iso_seconds(now - 3 * DAY + 600),
                 },
+                {
+                    # Waiting for connector 1: listed as a pending analysis until a
+                    # notification reports its result.
+                    "id": 2,
+                    "computerId": 3,
+                    "fileCatalogId": malware_catalog(1),
+                    "connectorId": 1,
+                    "analysisStatus": 1,
+                    "analysisResult": 0,
+                    "dateCreated": iso_seconds(now - 3600),
+                    "dateModified": iso_seconds(now - 3600),
+                },
             ],
             creatable=True,
             updatable=True,
         ),
         StaticTable("fileUpload", [], creatable=True, updatable=True, deletable=True),
+        # Filled from the analyses still waiting (see the backend's analysis rules).
         StaticTable("pendingAnalysis", [], updatable=True),
         StaticTable(
             "internalEvent",

@@ -68,6 +68,7 @@ class Trust(ProtectionCore):
             "dateModified": publisher["dateModified"],
             "certificateGlobalState": 2,
             "certificateEffectiveState": 2,
+            "firstSeenComputerId": 1 + (k - 1) % len(self.endpoints),
         }
 
     def _seed_rules(self) -> list[dict[str, Any]]:
@@ -145,6 +146,8 @@ class Trust(ProtectionCore):
                     "requestorEmail": ep.email,
                     "justification": "Needed for my work",
                     "resolutionComments": "" if k > 2 else "Approved",
+                    "installerFileCatalogId": 0,
+                    "processFileCatalogId": self.binaries.image_index["explorer"] + 1,
                 }
             )
         return rows
