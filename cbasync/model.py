@@ -123,7 +123,9 @@ class Model(CbModel):
         for name in list(obj.__dict__):
             if name != cls._key_field():
                 del obj.__dict__[name]
-        object.__setattr__(obj, "_st", _State(api))
+        state = _State(api)
+        state.stub = True
+        object.__setattr__(obj, "_st", state)
         return obj
 
     @classmethod
@@ -279,6 +281,7 @@ class Model(CbModel):
         state.original.clear()
         state.full = True
         state.new = False
+        state.stub = False
         state.refreshed_at = datetime.datetime.now(datetime.timezone.utc)
 
     # -- I/O ------------------------------------------------------------------------------
@@ -350,8 +353,7 @@ class Model(CbModel):
     @property
     def _never_fetched(self) -> bool:
         """Made by ``api.select(Model, id)`` and not refreshed: it knows only its key."""
-        state = self._state
-        return not (state.new or state.full) and self.__dict__.keys() <= {self._key_field()}
+        return self._state.stub
 
     def _check_required(self) -> None:
         if self._never_fetched:
@@ -447,13 +449,15 @@ def _short(value: Any) -> str:
 class _State:
     """What a model object knows beyond its fields: its client and its history."""
 
-    __slots__ = ("_extra", "_original", "api", "full", "new", "refreshed_at")
+    __slots__ = ("_extra", "_original", "api", "full", "new", "refreshed_at", "stub")
 
     def __init__(self, api: ApiClient | None = None) -> None:
         # One of these is made per row of every page: keep it to plain assignments.
         self.api = api
         self.full = False
         self.new = False
+        #: Made by ``api.select(Model, id)``: it knows its key and nothing the server said.
+        self.stub = False
         self.refreshed_at: datetime.datetime | None = None
         self._original: dict[str, Any] | None = None
         self._extra: dict[str, Any] | None = None

@@ -130,6 +130,11 @@ async def test_save_of_an_object_never_fetched_says_so(api: CbResponseAPI, app: 
     ):
         await watchlist.save()
     assert app.counters.requests() == before
+    # Setting a field first does not hide it (the object still knows nothing of the server's).
+    watchlist.name = "renamed"
+    with pytest.raises(errors.InvalidObjectError, match=r"Watchlist\(1\) was never fetched"):
+        await watchlist.save()
+    assert app.counters.requests() == before
 
 
 # -- facets, events, raw requests, secrets ------------------------------------------------------
