@@ -63,6 +63,9 @@ class CloudQuery(Query[M]):
     #: The key of a relative time range in this API's ``time_range`` (``{"range": "-2w"}`` on
     #: the Platform, ``{"window": "-2w"}`` on Enterprise EDR jobs).
     time_window_key: ClassVar[str] = "range"
+    #: The state that identifies a search (and so a job); a subclass with more (a collapse
+    #: field, a run id) adds its names.
+    search_state: ClassVar[frozenset[str]] = SEARCH_STATE
     _api: CBCloudAPI
 
     def __init__(self, api: CBCloudAPI, model: type[M]) -> None:
@@ -76,7 +79,7 @@ class CloudQuery(Query[M]):
 
     def _replace(self, **changes: Any) -> Self:
         clone = super()._replace(**changes)
-        if SEARCH_STATE & changes.keys():
+        if self.search_state & changes.keys():
             clone._job = _JobCell()  # another search: another job
         return clone
 
@@ -209,13 +212,21 @@ class SearchQuery(CloudQuery[M]):
     def _search_route(self) -> str:
         """The route of the ``_search`` this query posts to."""
 
+    def _path_params(self) -> Mapping[str, object] | None:
+        """Values for the search route's placeholders other than ``{org_key}`` (a run id)."""
+        return None
+
     def _page_body(self, start: int, rows: int) -> dict[str, Any]:
         return {**self.search_body(), "start": start + self.start_base, "rows": rows}
 
     async def _fetch_page(self, start: int, rows: int) -> Page[M]:
         api = self._api
         response = await api.transport.request(
-            "POST", self._search_route(), json=self._page_body(start, rows), idempotent=True
+            "POST",
+            self._search_route(),
+            path_params=self._path_params(),
+            json=self._page_body(start, rows),
+            idempotent=True,
         )
         envelope = response.parse(adapter_for(SearchEnvelope[self._model]))  # type: ignore[name-defined]
         total = envelope.num_available if envelope.num_available is not None else envelope.num_found
@@ -292,4 +303,3 @@ class JobQuery(CloudQuery[M]):
                 available,
             )
         return page
-
