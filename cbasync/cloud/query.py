@@ -246,10 +246,12 @@ class SearchQuery(CloudQuery[M]):
 class _JobCell:
     """The job of one search state, shared by the query's copies that read it differently."""
 
-    __slots__ = ("job",)
+    __slots__ = ("job", "warned")
 
     def __init__(self) -> None:
         self.job: SearchJob[Any] | None = None
+        #: Whether "more match than can be read" has been said for this job.
+        self.warned = False
 
 
 class JobQuery(CloudQuery[M]):
@@ -289,12 +291,8 @@ class JobQuery(CloudQuery[M]):
         job = self.job
         progress = await job.wait()
         available = progress.num_available or 0
-        if rows == 0 or progress.no_data:
-            return Page([], 0 if progress.no_data else available, start, extra=progress)
-        job_id = job.job_id
-        assert job_id is not None
-        page = await job.backend.page(job_id, start, rows)
-        if start == 0 and (progress.num_found or 0) > available:
+        if (progress.num_found or 0) > available and not self._job.warned:
+            self._job.warned = True  # once per job, however it is read
             logger.warning(
                 "%s: %d match but the server hands out only %d; narrow the search (a time "
                 "range, for instance) to read the rest",
@@ -302,4 +300,8 @@ class JobQuery(CloudQuery[M]):
                 progress.num_found,
                 available,
             )
-        return page
+        if rows == 0 or progress.no_data:
+            return Page([], 0 if progress.no_data else available, start, extra=progress)
+        job_id = job.job_id
+        assert job_id is not None
+        return await job.backend.page(job_id, start, rows)
