@@ -21,13 +21,17 @@ kind of job) and never writes a poll loop of its own.
 - **Stopped when abandoned.** When the last task waiting on a job is cancelled, or the wait
   times out, polling stops and the server job is stopped or deleted (where the API allows),
   under the shielded, time-bounded cleanup; the next use submits a new job.
+- **Or adopted.** A job that already runs on the server (a LiveQuery run created by its own
+  POST, or fetched by id) is waited for the same way: ``SearchJob(backend, job_id=...)`` never
+  submits, takes no slot (the job already runs: there is nothing left to queue) and, unless told
+  ``stop_when_abandoned=False``, stops it like any other when the wait is given up.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import anyio
 
@@ -55,6 +59,8 @@ DEFAULT_JOB_WAIT = 300.0
 DEFAULT_MAX_JOBS = 10
 #: Polls start fast (small jobs finish in well under a second) and back off to 5 s, +/-10 %.
 JOB_BACKOFF = Backoff(initial=0.25, maximum=5.0, factor=1.6, jitter=0.1)
+#: The shortest pause between two polls of one job, whatever its pace promises.
+MIN_POLL = 0.05
 #: The text of a job that will never progress (wire §4.1).
 NO_DATA = "no data available"
 
@@ -73,6 +79,9 @@ class JobProgress:
     status: str | None = None
     finished: bool | None = None
     failure: str | None = None
+    #: The poll's whole answer, for jobs whose poll carries the result itself (facet and
+    #: summary jobs, LiveQuery runs): no second request once the job is done.
+    answer: Any = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def no_data(self) -> bool:
@@ -112,6 +121,8 @@ class _Run:
     job_id: str | None = None
     final: JobProgress | None = None
     holding_slot: bool = False
+    #: ``anyio.current_time()`` when this client submitted it (``None``: adopted).
+    submitted_at: float | None = None
 
 
 class SearchJob(Generic[T]):
@@ -124,13 +135,21 @@ class SearchJob(Generic[T]):
         pool: anyio.CapacityLimiter | None = None,
         max_wait: float = DEFAULT_JOB_WAIT,
         backoff: Backoff = JOB_BACKOFF,
+        job_id: str | None = None,
+        stop_when_abandoned: bool = True,
     ) -> None:
         self.backend = backend
         self.pool = pool
         self.max_wait = max_wait
         self.backoff = backoff
         self.polls = 0
-        self._run = _Run()
+        #: What the last poll said (``None`` before the first).
+        self.last_progress: JobProgress | None = None
+        #: Whether a wait given up (cancelled, timed out, failed) stops the job on the server.
+        self.stop_when_abandoned = stop_when_abandoned
+        #: A job adopted from the server is never submitted again: abandoning it forgets it.
+        self._adopted = job_id
+        self._run = _Run(job_id=job_id)
         self._lock = anyio.Lock()
         self._waiters = 0
 
@@ -159,12 +178,18 @@ class SearchJob(Generic[T]):
         """
         if self._run.final is not None:
             return self._run.final
+        limit = self.max_wait if max_wait is None else max_wait
+        deadline = anyio.current_time() + limit
         self._waiters += 1
         try:
-            # One task submits and polls; the others wait for it here and then see `final`.
-            async with self._lock:
+            # One task submits and polls; the others wait for it here and then see `final`,
+            # each within its own max_wait.
+            await self._take_turn(limit)
+            try:
                 if self._run.final is None:
-                    await self._submit_and_poll(self.max_wait if max_wait is None else max_wait)
+                    await self._submit_and_poll(max(deadline - anyio.current_time(), 1e-3))
+            finally:
+                self._lock.release()
         except BaseException:
             self._waiters -= 1
             if self._waiters == 0 and self._run.final is None:
@@ -172,6 +197,16 @@ class SearchJob(Generic[T]):
             raise
         self._waiters -= 1
         return self._finished()
+
+    async def _take_turn(self, limit: float) -> None:
+        """The lock of the task that submits and polls, waited for within ``limit``."""
+        with anyio.move_on_after(limit) as scope:
+            await self._lock.acquire()
+        if scope.cancelled_caught:
+            raise errors.TimeoutError(
+                f"the {self.backend.what} did not finish within {limit:g}s",
+                last_response=self.last_progress,
+            )
 
     def _finished(self) -> JobProgress:
         final = self._run.final
@@ -185,12 +220,29 @@ class SearchJob(Generic[T]):
                 await self.pool.acquire_on_behalf_of(run)
                 run.holding_slot = True
             run.job_id = await self.backend.submit()
+            run.submitted_at = anyio.current_time()
             logger.debug("%s %s submitted", self.backend.what, run.job_id)
         job_id = run.job_id
+        polls = 0
 
         async def poll() -> JobProgress:
+            nonlocal polls
+            polls += 1
             self.polls += 1
-            return await self.backend.progress(job_id)
+            self.last_progress = await self.backend.progress(job_id)
+            return self.last_progress
+
+        def next_poll(progress: JobProgress) -> float:
+            # The backoff, or sooner when the job's own pace says it will be done sooner:
+            # a job 3/4 done after 1.5 s needs about 0.5 s more. A late backoff poll costs a
+            # job up to 60% of its run time (the pause grows by 1.6x); the pace puts the poll
+            # just after the end instead, and never closer than MIN_POLL to the one before.
+            delay = self.backoff.delay(polls)
+            done, of = progress.completed, progress.contacted
+            if run.submitted_at is not None and of > 0 and 0 < done < of:
+                elapsed = anyio.current_time() - run.submitted_at
+                delay = min(delay, max(MIN_POLL, elapsed * (of - done) / done + MIN_POLL))
+            return delay
 
         def failed(progress: JobProgress) -> BaseException | None:
             if progress.failure is None:
@@ -205,6 +257,7 @@ class SearchJob(Generic[T]):
             failure=failed,
             max_wait=max_wait,
             backoff=self.backoff,
+            hint=next_poll,
             what=f"the {self.backend.what} {job_id}",
         )
         self._release_slot()
@@ -214,11 +267,13 @@ class SearchJob(Generic[T]):
             self._run.holding_slot = False
             self.pool.release_on_behalf_of(self._run)
 
-    async def _abandon(self) -> None:
-        """Nobody waits for an unfinished job any more: stop it and forget it."""
-        run, self._run = self._run, _Run()
+    async def _abandon(self, *, stop: bool | None = None) -> None:
+        """Nobody waits for an unfinished job any more: stop it (unless this job is left to
+        run) and forget it."""
+        run, self._run = self._run, _Run(job_id=self._adopted)
+        stop = self.stop_when_abandoned if stop is None else stop
         try:
-            if run.job_id is not None:
+            if run.job_id is not None and stop:
                 job_id = run.job_id
                 async with shielded_cleanup(f"stopping the {self.backend.what} {job_id}"):
                     await self.backend.stop(job_id)
@@ -228,7 +283,7 @@ class SearchJob(Generic[T]):
 
     async def cancel(self) -> None:
         """Stop the job on the server now (where the API allows) and forget it."""
-        await self._abandon()
+        await self._abandon(stop=True)
 
     # -- reading ----------------------------------------------------------------------------
 

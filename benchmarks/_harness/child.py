@@ -55,6 +55,7 @@ class Context:
         self.url: str = server.get("url", "")
         self.token: str = server.get("token", "")
         self.ca_file: str = server.get("ca_file") or ""
+        self.org_key: str = server.get("org_key") or ""
         self.checkpoints: dict[str, dict[str, float]] = {}
         self.start_clock()
 

@@ -53,6 +53,10 @@ class SideContext(Protocol):
     def ca_file(self) -> str:
         """PEM file of the CA that issued the emulator's certificate (pin it)."""
 
+    @property
+    def org_key(self) -> str:
+        """The cloud org key the emulator serves (its ``/orgs/{org_key}`` routes)."""
+
     def checkpoint(self, label: str) -> None:
         """Record peak and current RSS, CPU and wall time at this point of the run (reported as
         ``peak_rss_kb@label``, ``rss_kb@label``, ``cpu_s@label``, ``elapsed_s@label``)."""

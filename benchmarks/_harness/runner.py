@@ -179,6 +179,10 @@ def _one_run(
         metrics["max_in_flight"] = counters["requests"]["max_in_flight"]
         metrics["requests_by_route"] = requests_by_route(counters)
         metrics["error_responses"] = error_responses(counters)
+        jobs = counters.get("jobs", {})
+        metrics["jobs_created"] = sum(jobs.get("created", {}).values())
+        metrics["jobs_polled"] = sum(jobs.get("polled", {}).values())
+        metrics["jobs_max_running"] = jobs.get("max_running", 0)
         ours += server_cpu
     metrics["child_lifetime_s"] = lifetime
     metrics["child_total_cpu_s"] = children_cpu

@@ -63,6 +63,9 @@ class CloudQuery(Query[M]):
     #: The key of a relative time range in this API's ``time_range`` (``{"range": "-2w"}`` on
     #: the Platform, ``{"window": "-2w"}`` on Enterprise EDR jobs).
     time_window_key: ClassVar[str] = "range"
+    #: The state that identifies a search (and so a job); a subclass with more (a collapse
+    #: field, a run id) adds its names.
+    search_state: ClassVar[frozenset[str]] = SEARCH_STATE
     _api: CBCloudAPI
 
     def __init__(self, api: CBCloudAPI, model: type[M]) -> None:
@@ -76,7 +79,7 @@ class CloudQuery(Query[M]):
 
     def _replace(self, **changes: Any) -> Self:
         clone = super()._replace(**changes)
-        if SEARCH_STATE & changes.keys():
+        if self.search_state & changes.keys():
             clone._job = _JobCell()  # another search: another job
         return clone
 
@@ -209,13 +212,21 @@ class SearchQuery(CloudQuery[M]):
     def _search_route(self) -> str:
         """The route of the ``_search`` this query posts to."""
 
+    def _path_params(self) -> Mapping[str, object] | None:
+        """Values for the search route's placeholders other than ``{org_key}`` (a run id)."""
+        return None
+
     def _page_body(self, start: int, rows: int) -> dict[str, Any]:
         return {**self.search_body(), "start": start + self.start_base, "rows": rows}
 
     async def _fetch_page(self, start: int, rows: int) -> Page[M]:
         api = self._api
         response = await api.transport.request(
-            "POST", self._search_route(), json=self._page_body(start, rows), idempotent=True
+            "POST",
+            self._search_route(),
+            path_params=self._path_params(),
+            json=self._page_body(start, rows),
+            idempotent=True,
         )
         envelope = response.parse(adapter_for(SearchEnvelope[self._model]))  # type: ignore[name-defined]
         total = envelope.num_available if envelope.num_available is not None else envelope.num_found
@@ -235,10 +246,12 @@ class SearchQuery(CloudQuery[M]):
 class _JobCell:
     """The job of one search state, shared by the query's copies that read it differently."""
 
-    __slots__ = ("job",)
+    __slots__ = ("job", "warned")
 
     def __init__(self) -> None:
         self.job: SearchJob[Any] | None = None
+        #: Whether "more match than can be read" has been said for this job.
+        self.warned = False
 
 
 class JobQuery(CloudQuery[M]):
@@ -278,12 +291,8 @@ class JobQuery(CloudQuery[M]):
         job = self.job
         progress = await job.wait()
         available = progress.num_available or 0
-        if rows == 0 or progress.no_data:
-            return Page([], 0 if progress.no_data else available, start, extra=progress)
-        job_id = job.job_id
-        assert job_id is not None
-        page = await job.backend.page(job_id, start, rows)
-        if start == 0 and (progress.num_found or 0) > available:
+        if (progress.num_found or 0) > available and not self._job.warned:
+            self._job.warned = True  # once per job, however it is read
             logger.warning(
                 "%s: %d match but the server hands out only %d; narrow the search (a time "
                 "range, for instance) to read the rest",
@@ -291,4 +300,8 @@ class JobQuery(CloudQuery[M]):
                 progress.num_found,
                 available,
             )
-        return page
+        if rows == 0 or progress.no_data:
+            return Page([], 0 if progress.no_data else available, start, extra=progress)
+        job_id = job.job_id
+        assert job_id is not None
+        return await job.backend.page(job_id, start, rows)

@@ -380,6 +380,8 @@ class EmulatorApp:
                 "server_version": c.server_version,
                 "processes": c.processes,
                 "devices": c.devices,
+                "auth_events": c.auth_events,
+                "job_duration": c.job_duration,
                 "route_modules": list(self.route_modules),
             }
         )

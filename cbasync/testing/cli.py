@@ -90,6 +90,7 @@ _OPTIONS: tuple[tuple[str, str, Any, float, str], ...] = (
         "EDR LR idle session timeout (s)",
     ),
     ("--job-seconds", "job_duration", _non_negative_float, 1, "search-job duration (s)"),
+    ("--auth-events", "auth_events", _non_negative_int, 1, "Auth Events in the cloud org"),
     ("--isolation-seconds", "isolation_delay", _non_negative_float, 1, "sensor isolation delay"),
     ("--fault-5xx", "fault_5xx", _rate, 1, "probability of a transient 502/503/504"),
     ("--fault-429", "fault_429", _rate, 1, "probability of a 429 that starts a block"),

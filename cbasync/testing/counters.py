@@ -64,6 +64,9 @@ class Counters:
     """Search jobs created, by kind (``"process_search"``, ``"auth_events"``, ...)."""
     jobs_polled: Counter[str] = field(default_factory=Counter)
     """Status/result polls of search jobs, by kind."""
+    jobs_max_running: int = 0
+    """The most jobs of the job engine (search, detail, facet, summary, workflow, export jobs)
+    running on the server at once: what a client's job pool is checked against."""
     events: Counter[str] = field(default_factory=Counter)
     """Free-form named events a backend wants to expose (e.g. ``"sensor.isolate"``)."""
 
@@ -128,6 +131,9 @@ class Counters:
     def job_polled(self, kind: str) -> None:
         self.jobs_polled[kind] += 1
 
+    def jobs_running(self, count: int) -> None:
+        self.jobs_max_running = max(self.jobs_max_running, count)
+
     def event(self, name: str, n: int = 1) -> None:
         self.events[name] += n
 
@@ -147,6 +153,7 @@ class Counters:
         }
         self.jobs_created.clear()
         self.jobs_polled.clear()
+        self.jobs_max_running = 0
         self.events.clear()
 
     def snapshot(self) -> dict[str, Any]:
@@ -158,7 +165,7 @@ class Counters:
          "faults": {"5xx": int, "429": int, "reset": int, "slow": int},
          "live_response": {"edr": {"created", "open", "max_concurrent", "closed",
                                    "expired", "slot_limit_violations", "commands"}, ...},
-         "jobs": {"created": {kind: int}, "polled": {kind: int}},
+         "jobs": {"created": {kind: int}, "polled": {kind: int}, "max_running": int},
          "events": {name: int}}
         """
         by_route: dict[str, dict[str, int]] = {}
@@ -177,6 +184,7 @@ class Counters:
             "jobs": {
                 "created": dict(sorted(self.jobs_created.items())),
                 "polled": dict(sorted(self.jobs_polled.items())),
+                "max_running": self.jobs_max_running,
             },
             "events": dict(sorted(self.events.items())),
         }

@@ -66,6 +66,9 @@ class JobObserver(Protocol):
 
     def job_polled(self, kind: str) -> None: ...
 
+    def jobs_running(self, count: int) -> None:
+        """How many jobs run at once, told whenever a job starts (when the most can run)."""
+
 
 @dataclass
 class SearchResult:
@@ -265,7 +268,17 @@ class JobEngine:
             heapq.heappush(self._expiries, (job.complete_mono + job.ttl, next(self._tie), job.id))
         if self.observer is not None:
             self.observer.job_created(kind)
+            self.observer.jobs_running(self.running())
         return job
+
+    def running(self) -> int:
+        """Jobs started and not yet complete (after a sweep, the completions still pending;
+        a cancelled job and a "no data" job, which never runs, do not count)."""
+        return sum(
+            1
+            for _, _, job_id in self._completions
+            if (job := self._jobs.get(job_id)) is not None and not job.no_data
+        )
 
     def get(self, job_id: str, kind: str | None = None) -> Job:
         """The job (of ``kind``, when given); JobNotFoundError if unknown or expired."""

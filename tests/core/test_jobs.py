@@ -233,3 +233,53 @@ async def test_a_refused_submit_releases_its_slot() -> None:
         with pytest.raises(errors.QuerySyntaxError):
             await job.wait()
     assert pool.borrowed_tokens == 0
+
+
+async def test_an_adopted_job_is_never_submitted_and_takes_no_slot() -> None:
+    server = FakeServer(duration=0.05)
+    pool = anyio.CapacityLimiter(1)
+    async with anyio.create_task_group() as tg:
+        # The pool is full: an adopted job (already running on the server) does not queue.
+        await pool.acquire_on_behalf_of(tg)
+        server.started["run-7"] = anyio.current_time()
+        job = SearchJob(server.backend(), pool=pool, job_id="run-7", backoff=FAST)
+        progress = await job.wait()
+        pool.release_on_behalf_of(tg)
+    assert progress.done
+    assert server.submits == 0
+    assert job.job_id == "run-7"
+
+
+async def test_an_adopted_job_left_running_is_not_stopped_when_abandoned() -> None:
+    server = FakeServer(duration=10.0)
+    server.started["run-8"] = anyio.current_time()
+    kept = SearchJob(server.backend(), job_id="run-8", stop_when_abandoned=False, backoff=FAST)
+    with pytest.raises(errors.TimeoutError):
+        await kept.wait(max_wait=0.05)
+    assert server.stopped == []
+    assert kept.job_id == "run-8"  # still the same server job: nothing to submit again
+    stopped = SearchJob(server.backend(), job_id="run-8", backoff=FAST)
+    with pytest.raises(errors.TimeoutError):
+        await stopped.wait(max_wait=0.05)
+    assert server.stopped == ["run-8"]
+
+
+async def test_each_waiter_keeps_its_own_max_wait() -> None:
+    server = FakeServer(duration=10.0)
+    job = SearchJob(server.backend(), backoff=FAST, max_wait=5.0)
+    outcomes: list[str] = []
+
+    async def patient() -> None:
+        with anyio.move_on_after(0.3):
+            await job.wait()
+        outcomes.append("patient gave up")
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(patient)
+        await anyio.sleep(0.02)  # the patient task holds the poll
+        with pytest.raises(errors.TimeoutError) as info:
+            await job.wait(max_wait=0.05)  # this one does not wait 5 s for its turn
+        outcomes.append("hasty timed out")
+        assert isinstance(info.value.last_response, JobProgress)
+    assert outcomes == ["hasty timed out", "patient gave up"]
+    assert server.submits == 1

@@ -151,3 +151,19 @@ def test_ids() -> None:
     assert jobs.uuid_id("-sqs").endswith("-sqs")
     first, second = jobs.numeric_id(), jobs.numeric_id()
     assert int(second) == int(first) + 1
+
+
+def test_the_most_jobs_running_at_once_is_counted() -> None:
+    jobs, clock, counters = engine()
+    first = jobs.submit("auth_search", duration=10)
+    jobs.submit("auth_search", duration=10)
+    clock.advance(5)
+    jobs.submit("auth_search", duration=10)  # three run at once
+    clock.advance(6)  # the first two are done
+    jobs.submit("auth_search", duration=10)  # two run
+    jobs.cancel(first.id)
+    jobs.submit("auth_search", no_data=True)  # never runs
+    assert jobs.running() == 2
+    assert counters.snapshot()["jobs"]["max_running"] == 3
+    counters.reset()
+    assert counters.snapshot()["jobs"]["max_running"] == 0

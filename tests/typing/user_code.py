@@ -11,7 +11,27 @@ import datetime
 from pathlib import Path
 from typing import Any
 
-from cbasync import CbProtectionAPI, CbResponseAPI
+from cbasync import CBCloudAPI, CbProtectionAPI, CbResponseAPI
+from cbasync.cloud import (
+    AuthEvent,
+    AuthEventDetail,
+    AuthEventQuery,
+    DetailQuery,
+    DeviceSummary,
+    FacetResults,
+    ProcessEvent,
+    ProcessEventQuery,
+    ProcessSummary,
+    ProcessTree,
+    Result,
+    ResultQuery,
+    Run,
+    RunQuery,
+)
+from cbasync.cloud import Process as CloudProcess
+from cbasync.cloud import (
+    ProcessQuery as CloudProcessQuery,
+)
 from cbasync.protection import (
     AnalysisResult,
     ApprovalRequest,
@@ -235,3 +255,82 @@ async def app_control(api: CbProtectionAPI, path: Path) -> None:
     settings: dict[str, Any] = await api.server_config()
     print(count, groups, first, only, some, ruled, creator, policy_ids, by_id, lazy, fetched)
     print(version, settings)
+
+
+# -- Carbon Black Cloud search jobs (issue 13) ---------------------------------------------------
+
+
+async def cloud_auth_events(api: CBCloudAPI) -> None:
+    query: AuthEventQuery[AuthEvent] = (
+        api.select(AuthEvent)
+        .where("auth_username:SYSTEM")
+        .criteria(auth_event_action=["LOGON_SUCCESS"])
+        .exclusions(device_name=["build01"])
+        .time_range(window="-2w")
+        .sort_by("device_timestamp", "desc")
+        .set_fields("*", "device_os")
+        .collapse("device_id")
+        .batch_size(1_000)
+    )
+    progress = await query.wait(max_wait=60)
+    found: int | None = progress.num_found
+    count: int = await query.count()
+    first: AuthEvent | None = await query.first()
+    events: list[AuthEvent] = await query[:10].all()
+    async for event in query:
+        detail: AuthEventDetail = await event.details()
+        logon: int | None = detail.auth_logon_type
+        fresh: AuthEvent = await event.refresh()
+    facets: FacetResults = await query.facets("auth_username", rows=5)
+    values: list[str | None] = [v.name for v in facets.values("auth_username")]
+    groups = query.group_results("device_name", max_events_per_group=3, range_duration="1h")
+    page_of_groups = await groups
+    async for group in groups:
+        members: list[AuthEventDetail] = group.results
+    by_alert: DetailQuery[AuthEventDetail] = AuthEvent.details_of(api, alert_id="alert")
+    details: list[AuthEventDetail] = await AuthEvent.details_of(api, event_ids=["e"]).all()
+    descriptions = await AuthEvent.descriptions(api)
+    actions: dict[str, str] | None = descriptions.auth_event_action
+    suggestions = await AuthEvent.search_suggestions(api, "auth", count=5)
+    valid: bool | None = (await query.validate()).valid
+    print(found, count, first, events, logon, fresh, values, page_of_groups, members)
+    print(by_alert, details, actions, suggestions, valid)
+
+
+async def cloud_processes(api: CBCloudAPI) -> None:
+    query: CloudProcessQuery[CloudProcess] = (
+        api.select(CloudProcess).where("process_name:powershell.exe").time_range(window="-1d")
+    )
+    proc: CloudProcess | None = await query.first()
+    if proc is None:
+        return
+    parent: CloudProcess | None = await proc.parent()
+    children: list[CloudProcess] = await proc.children()
+    siblings: list[CloudProcess] = await proc.siblings()
+    summary: ProcessSummary = await proc.summary()
+    tree: ProcessTree = await proc.tree(max_wait=30)
+    nodes: list[ProcessTree] = tree.walk()
+    events: ProcessEventQuery = proc.events().where("event_type:netconn")
+    netconns: list[ProcessEvent] = await events.all()
+    event_facets: FacetResults = await proc.events().facets("event_type")
+    facets: FacetResults = await query.facets("device_name", ranges=[{"field": "x"}])
+    loaded: CloudProcess = await proc.refresh()
+    details: list[CloudProcess] = await CloudProcess.details_of(api, ["guid"]).all()
+    print(parent, children, siblings, summary, nodes, netconns, event_facets, facets, loaded)
+    print(details)
+
+
+async def cloud_livequery(api: CBCloudAPI) -> None:
+    run: Run = await Run.submit(api, "SELECT * FROM users", os=["WINDOWS"], name="users")
+    finished: Run = await run.wait(max_wait=600, keep_running=True)
+    async for row in run.stream_results(max_wait=600):
+        columns: dict[str, object] | None = row.fields
+    results: ResultQuery = run.results().criteria(status=["matched"])
+    rows: list[Result] = await results.all()
+    facets: FacetResults = await run.results().facets("device.name")
+    summaries: list[DeviceSummary] = await run.device_summaries().all()
+    history: RunQuery[Run] = api.select(Run).where("name:users")
+    older: list[Run] = await history.all()
+    stopped: Run = await run.stop()
+    await run.delete()
+    print(finished, columns, rows, facets, summaries, older, stopped)

@@ -951,6 +951,13 @@ class Process(CbModel):
     event_type: list[str] | str | None = None
     alert_id: list[str] | None = None
     watchlist_hit: list[str] | None = None
+    enriched: bool | None = None
+    enriched_event_type: list[str] | None = None
+    legacy: bool | None = None
+    ttp: list[str] | None = None
+    """
+    Tactics and techniques seen (MITRE_T1003_CREDENTIAL_DUMP, INJECT_CODE...).
+    """
     childproc_count: int | None = None
     crossproc_count: int | None = None
     filemod_count: int | None = None
@@ -1011,6 +1018,15 @@ class ProcessTreeNode(Process):
     """
 
     children: list[ProcessTreeNode] | None = None
+    has_children: bool | None = None
+    hits: bool | None = None
+    """
+    Whether the node matched the search (the root).
+    """
+    process_filename: Annotated[str | None, Field(alias="_process_filename")] = None
+    """
+    The file name of process_name.
+    """
 
 
 class ProcessSummaryJobResults(CbModel):
@@ -1047,8 +1063,23 @@ class ProcessEvent(CbModel):
     """
 
     event_guid: str | None = None
+    """
+    22 URL-safe base64 characters.
+    """
+    event_hash: str | None = None
     event_type: str | None = None
     event_timestamp: datetime | None = None
+    created_timestamp: datetime | None = None
+    legacy: bool | None = None
+    process_pid: int | None = None
+    process_name: str | None = None
+    modload_action: str | None = None
+    modload_name: str | None = None
+    modload_md5: str | None = None
+    modload_sha256: str | None = None
+    modload_effective_reputation: str | None = None
+    modload_publisher: str | None = None
+    modload_publisher_state: list[str] | None = None
     backend_timestamp: datetime | None = None
     device_timestamp: datetime | None = None
     process_guid: str | None = None
@@ -1451,9 +1482,9 @@ class DeviceSummary(CbModel):
     status: str | None = None
     total_results: int | None = None
     error_description: str | None = None
-    metrics: Any | None = None
+    metrics: dict[str, float] | None = None
     """
-    Per-device metrics.
+    The device's osquery metrics by name (average_system_memory_in_use, osquery_creation_time_unix_ms, total_cpu_peak, ...).
     """
     start_time: datetime | None = None
     finish_time: datetime | None = None

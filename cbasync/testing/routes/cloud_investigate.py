@@ -120,7 +120,12 @@ class ProcessSearchRoutes(SearchJobHandlers):
             "siblings": [store.doc(s, full=True) for s in store.siblings(i)],
             "children": children,
         }
-        tree = dict(doc, children=[dict(c, children=[]) for c in children])
+        # The tree's nodes carry keys of their own (fixture): _process_filename, has_children,
+        # and on the root, hits.
+        tree = dict(
+            store.tree_node(i, hits=False),
+            children=[dict(store.tree_node(c), children=[]) for c in store.children(i)],
+        )
         return summary_, tree
 
     async def summary_job(self, request: Request) -> Response:

@@ -24,6 +24,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from cbasync.testing.dataset.cloud import LiveQueryRun, LiveQueryStore, iso, stable
+from cbasync.testing.dataset.cloud.livequery import device_filter_json
 from cbasync.testing.routes._cloud import CloudHandlers, body_dict, cloud_guard
 from cbasync.testing.routes._common import (
     RouteSpec,
@@ -252,7 +253,7 @@ class LiveQueryRoutes(CloudHandlers):
             "sql": run.sql,
             "created_by": self.config.api_username,
             "create_time": iso(self.clock.time()),
-            "device_filter": run.device_filter,
+            "device_filter": device_filter_json(run.device_filter),
             "notify_on_finish": run.notify_on_finish,
             "schedule": {**schedule, "status": "ACTIVE", "previous_run_time": iso(run.create_time)},
             "last_run_create_time": iso(run.create_time),

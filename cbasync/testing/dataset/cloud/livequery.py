@@ -48,6 +48,27 @@ class LiveQueryRun:
 
 RUN_TIMEOUT = 7 * 86_400
 
+#: A run's device filter as the server echoes it: every key, the current names and the legacy
+#: ones mirroring them, null where nothing was asked (fixture).
+_FILTER_SPELLINGS = (
+    ("device_id", "device_ids"),
+    ("os", "device_types"),
+    ("policy_id", "policy_ids"),
+    ("deployment_type", None),
+)
+
+
+def device_filter_json(sent: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for current, legacy in _FILTER_SPELLINGS:
+        value = sent.get(current)
+        if value is None and legacy is not None:
+            value = sent.get(legacy)
+        out[current] = list(value) if value is not None else None
+        if legacy is not None:
+            out[legacy] = out[current]
+    return out
+
 
 class LiveQueryStore:
     """LiveQuery runs: devices answer over ``duration`` seconds; offline ones never do."""
@@ -191,7 +212,7 @@ class LiveQueryStore:
             "notify_on_finish": run.notify_on_finish,
             "active_org_devices": sum(1 for ep in self.state.endpoints if ep.online),
             "status": status,
-            "device_filter": run.device_filter,
+            "device_filter": device_filter_json(run.device_filter),
             "schedule": run.schedule,
             "schema": None,
             "recommended_query_id": None,
@@ -210,6 +231,33 @@ class LiveQueryStore:
             "policy_name": ep.policy_name,
             "os": ep.cloud_os,
         }
+
+    def device_metrics(self, index: int, finish: float | None) -> dict[str, float]:
+        """A device's osquery metrics: an object of named numbers (fixture), the full set once
+        the device has answered, three while it runs."""
+        memory = 60.0 + index % 30
+        metrics = {
+            "average_system_memory_in_use": memory,
+            "osquery_creation_time_unix_ms": float(int(self.state.clock.time() * 1000)),
+            "total_cpu_peak": round(0.1 + (index % 10) / 20, 2),
+        }
+        if finish is not None:
+            metrics.update(
+                {
+                    "osquery_current_memory_in_use_mb": 12.0 + index % 8,
+                    "current_system_memory_in_use_mb": 2000.0 + 37 * (index % 40),
+                    "total_cpu_current": round((index % 7) / 10, 2),
+                    "total_cpu_average": round((index % 5) / 10, 2),
+                    "kernel_cpu_average": 0.0,
+                    "total_read_operations": float(20 + index % 30),
+                    "total_write_operations": float(index % 9),
+                    "osquery_life_time_ms": float(200 + index % 300),
+                    "current_system_memory_available": 100.0 - memory,
+                    "peak_system_memory_available": 100.0 - memory,
+                    "osquery_peak_memory_in_use_mb": 14.0 + index % 8,
+                }
+            )
+        return metrics
 
     def result_rows(self, run: LiveQueryRun) -> list[dict[str, Any]]:
         """Every result row of the run so far (matched rows, and one row per other answer)."""
@@ -248,10 +296,7 @@ class LiveQueryStore:
                     "status": status,
                     "total_results": len(got[1]) if got else 0,
                     "error_description": got[2] if got and got[0] == "error" else None,
-                    "metrics": [
-                        {"key": "cpu", "value": round(0.1 + (index % 10) / 20, 2)},
-                        {"key": "memory", "value": 180 + index % 50},
-                    ],
+                    "metrics": self.device_metrics(index, finish),
                     "start_time": iso(start),
                     "finish_time": iso(finish),
                     "update_time": iso(finish or start),

@@ -6,6 +6,7 @@ only when a client asks for them (``events/{process_guid}/_search``), in time or
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from typing import Any
 
@@ -71,6 +72,11 @@ def event_table(events: list[dict[str, Any]]) -> Table:
     )
 
 
+def _token(*parts: Any) -> str:
+    digest = hashlib.md5(repr(parts).encode(), usedforsecurity=False).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
 def process_events(store: ProcessStore, i: int) -> list[dict[str, Any]]:
     """Every event of process ``i`` (built on demand, in time order)."""
     ep, prog = store.endpoint(i), store.prog(i)
@@ -87,7 +93,12 @@ def process_events(store: ProcessStore, i: int) -> list[dict[str, Any]]:
             event: dict[str, Any] = {
                 "event_type": kind,
                 "event_id": f"{stable('evt', store.seed, i, kind, k):032x}",
+                # The real server's ids: 22 URL-safe base64 characters (fixture).
+                "event_guid": _token("guid", store.seed, i, kind, k),
+                "event_hash": _token("hash", store.seed, i, kind, k),
                 "event_timestamp": iso(t),
+                "created_timestamp": iso(t + 95),
+                "legacy": False,
                 "backend_timestamp": iso(t + 90),
                 "device_timestamp": iso(t),
                 "device_id": ep.device_id,
@@ -165,8 +176,17 @@ def process_events(store: ProcessStore, i: int) -> list[dict[str, Any]]:
                         "modload_name": lib,
                         "modload_md5": hashlib.md5(lib.encode(), usedforsecurity=False).hexdigest(),
                         "modload_sha256": hashlib.sha256(lib.encode()).hexdigest(),
-                        "modload_effective_reputation": "TRUSTED_WHITE_LIST",
+                        "modload_action": "ACTION_LOADED_MODULE_DISCOVERED",
+                        "modload_effective_reputation": "REP_WHITE",
                         "modload_publisher": "Microsoft Windows" if windows else "",
+                        "modload_publisher_state": [
+                            "FILE_SIGNATURE_STATE_OS",
+                            "FILE_SIGNATURE_STATE_SIGNED",
+                            "FILE_SIGNATURE_STATE_TRUSTED",
+                            "FILE_SIGNATURE_STATE_VERIFIED",
+                        ]
+                        if windows
+                        else ["FILE_SIGNATURE_STATE_NOT_SIGNED"],
                     }
                 )
             elif kind == "crossproc":

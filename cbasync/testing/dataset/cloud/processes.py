@@ -32,12 +32,19 @@ __all__ = ["EVENT_TYPES", "PROCESS_DEFAULT_FIELDS", "LazyValues", "ProcessStore"
 EVENT_TYPES = ("netconn", "filemod", "regmod", "modload", "crossproc", "childproc", "scriptload")
 
 
+# What a search row carries with ``fields`` absent or ``["*"]``: the fields of the real server's
+# search results (carbon-black-cloud-sdk's recorded process search job results), among them the
+# command line, the parent's name and hashes, reputations, the device's OS and addresses, the
+# event types, enrichment and TTPs.
 PROCESS_DEFAULT_FIELDS = (
-    "backend_timestamp", "childproc_count", "crossproc_count", "device_group_id", "device_id",
-    "device_name", "device_policy_id", "device_timestamp", "filemod_count", "ingress_time",
-    "modload_count", "netconn_count", "org_id", "parent_guid", "parent_pid", "process_guid",
-    "process_hash", "process_name", "process_pid", "process_username", "regmod_count",
-    "scriptload_count",
+    "backend_timestamp", "childproc_count", "crossproc_count", "device_external_ip",
+    "device_group_id", "device_id", "device_internal_ip", "device_name", "device_os",
+    "device_policy_id", "device_timestamp", "enriched", "enriched_event_type", "event_type",
+    "filemod_count", "ingress_time", "legacy", "modload_count", "netconn_count", "org_id",
+    "parent_guid", "parent_hash", "parent_name", "parent_pid", "process_cmdline",
+    "process_effective_reputation", "process_guid", "process_hash", "process_name",
+    "process_pid", "process_reputation", "process_username", "regmod_count",
+    "scriptload_count", "ttp",
 )  # fmt: skip
 
 
@@ -169,19 +176,28 @@ class ProcessStore(GeneratedSet):
             "process_pid": [self.pid(i)],
             "process_username": [self.username(i)],
             **counts,
+            "device_os": ep.cloud_os,
+            "device_internal_ip": ep.internal_ip,
+            "device_external_ip": ep.external_ip,
+            "process_cmdline": [prog.cmdline],
+            "process_reputation": prog.reputation,
+            "process_effective_reputation": prog.reputation,
+            "parent_name": parent_prog.path if parent_prog else "",
+            "parent_hash": [parent_prog.md5, parent_prog.sha256] if parent_prog else [],
+            "event_type": self.event_types(i),
+            "enriched": True,
+            "enriched_event_type": ["CREATE_PROCESS", "NETWORK"],
+            "legacy": True,
+            "ttp": ["MITRE_T1003_CREDENTIAL_DUMP"] if prog.name == "mimikatz.exe" else [],
         }
         if full:
             doc.update(
                 {
-                    "device_os": ep.cloud_os,
                     "device_os_version": ep.cloud_os_version,
                     "device_policy": ep.policy_name,
-                    "device_internal_ip": ep.internal_ip,
-                    "device_external_ip": ep.external_ip,
                     "device_location": "OFFSITE" if ep.index % 4 == 1 else "ONSITE",
                     "device_sensor_version": ep.cloud_sensor_version,
                     "device_target_priority": "HIGH" if ep.host_type != "workstation" else "MEDIUM",
-                    "process_cmdline": [prog.cmdline],
                     "process_cmdline_length": [len(prog.cmdline)],
                     "process_company_name": prog.company,
                     "process_product_name": prog.product,
@@ -192,8 +208,6 @@ class ProcessStore(GeneratedSet):
                     ]
                     if prog.publisher
                     else ["FILE_SIGNATURE_STATE_NOT_SIGNED"],
-                    "process_reputation": prog.reputation,
-                    "process_effective_reputation": prog.reputation,
                     "process_effective_reputation_source": "CLOUD",
                     "process_sha256": prog.sha256,
                     "process_start_time": iso(start),
@@ -201,26 +215,26 @@ class ProcessStore(GeneratedSet):
                     "process_integrity_level": "SYSTEM" if prog.user == "system" else "MEDIUM",
                     "process_original_filename": prog.name,
                     "process_internal_name": prog.name.rsplit(".", 1)[0],
-                    "parent_name": parent_prog.path if parent_prog else "",
-                    "parent_hash": [parent_prog.md5, parent_prog.sha256] if parent_prog else [],
                     "parent_cmdline": parent_prog.cmdline if parent_prog else "",
                     "parent_reputation": parent_prog.reputation if parent_prog else "NOT_LISTED",
                     "parent_effective_reputation": parent_prog.reputation
                     if parent_prog
                     else "NOT_LISTED",
-                    "event_type": ["childproc", "netconn", "filemod", "modload"],
-                    "enriched": True,
-                    "enriched_event_type": ["CREATE_PROCESS", "NETWORK"],
-                    "legacy": True,
                     "alert_category": ["THREAT"] if prog.reputation == "KNOWN_MALWARE" else [],
                     "alert_id": [],
-                    "ttp": ["MITRE_T1003_CREDENTIAL_DUMP"] if prog.name == "mimikatz.exe" else [],
+                    "process_terminated": self.start(i) + 3600 < self.epoch,
                 }
             )
         return doc
 
+    def event_types(self, i: int) -> list[str]:
+        """The kinds of event the process has (what its counts say)."""
+        counts = self.counts(i)
+        return [kind for kind in EVENT_TYPES if counts[f"{kind}_count"]]
+
     def project(self, i: int, fields: Sequence[str] | None) -> dict[str, Any]:
-        """A search result row: the default fields plus the extra ones asked for."""
+        """A search result row: the default fields (``"*"`` asks for them, as no ``fields``
+        does) plus the extra ones asked for."""
         wanted = [f for f in (fields or ["*"]) if f != "*"]
         full = any(f not in PROCESS_DEFAULT_FIELDS for f in wanted)
         doc = self.doc(i, full=full)
@@ -228,6 +242,16 @@ class ProcessStore(GeneratedSet):
             return doc
         keep = set(PROCESS_DEFAULT_FIELDS) | set(wanted)
         return {k: v for k, v in doc.items() if k in keep}
+
+    def tree_node(self, i: int, *, hits: bool | None = None) -> dict[str, Any]:
+        """A node of a process tree: the full document with the tree's own keys (the file
+        name, whether the process has children, and on the root whether it matched)."""
+        node = self.doc(i, full=True)
+        node["_process_filename"] = self.prog(i).path.replace("\\", "/").rsplit("/", 1)[-1]
+        node["has_children"] = bool(self.children(i))
+        if hits is not None:
+            node["hits"] = hits
+        return node
 
     # -- table -----------------------------------------------------------------------------------
     def _table(self) -> Table:
