@@ -292,4 +292,3 @@ class JobQuery(CloudQuery[M]):
                 available,
             )
         return page
-

@@ -41,6 +41,13 @@ from cbasync.testing.search import CriteriaError, facet_values, sort_spec
 __all__ = ["V6", "V7", "AlertHandlers", "AlertV6Routes", "AlertV7Routes"]
 
 
+def _notes_json(notes: list[dict[str, Any]]) -> Response:
+    """A note list as the v7 notes routes answer it (and the v6 ones, which share them)."""
+    return json_response(
+        {"num_found": len(notes), "num_available": len(notes), "results": list(notes)}
+    )
+
+
 V6 = "/appservices/v6/orgs/{org_key}"
 
 
@@ -153,7 +160,7 @@ class AlertHandlers(CloudHandlers):
             if not isinstance(text, str) or not text:
                 raise cloud_error(400, "INVALID_ARGUMENT", "note is required")
             return json_response(self.org.alerts.add_note(alert_id, text, self.config.api_username))
-        return json_response({"results": list(self.org.alerts.notes.get(alert_id, []))})
+        return _notes_json(self.org.alerts.notes.get(alert_id, []))
 
     async def v7_delete_note(self, request: Request) -> Response:
         index = self.alert_by_id(request)
@@ -247,16 +254,10 @@ class AlertV7Routes(AlertHandlers):
 
     async def v7_history(self, request: Request) -> Response:
         index = self.alert_by_id(request)
-        row = self.org.alerts.rows()[index]
-        created = {
-            "type": "CREATED",
-            "create_timestamp": row["backend_timestamp"],
-            "changed_by": "ALERT_CREATION",
-            "changed_by_type": "SYSTEM",
-        }
-        return json_response(
-            {"history": [created, *self.org.alerts.history_log.get(row["id"], [])]}
-        )
+        alerts = self.org.alerts
+        row = alerts.rows()[index]
+        created = alerts.creation_history(index)
+        return json_response({"history": [created, *alerts.history_log.get(row["id"], [])]})
 
     def threat_alerts(self, threat_id: str) -> list[int]:
         alerts = self.org.alerts
@@ -277,7 +278,7 @@ class AlertV7Routes(AlertHandlers):
             return json_response(
                 alerts.add_note(threat, text, self.config.api_username, threat=True)
             )
-        return json_response({"results": list(alerts.threat_notes.get(threat, []))})
+        return _notes_json(alerts.threat_notes.get(threat, []))
 
     async def threat_delete_note(self, request: Request) -> Response:
         threat = request.path_params["threat_id"]
@@ -290,11 +291,8 @@ class AlertV7Routes(AlertHandlers):
 
     async def threat_history(self, request: Request) -> Response:
         threat = request.path_params["threat_id"]
-        alerts = self.org.alerts
-        events = []
-        for i in self.threat_alerts(threat):
-            events.extend(alerts.history_log.get(alerts.rows()[i]["id"], []))
-        return json_response({"history": events})
+        self.threat_alerts(threat)
+        return json_response({"history": list(self.org.alerts.threat_history_log.get(threat, []))})
 
     async def threat_tags(self, request: Request) -> Response:
         threat = request.path_params["threat_id"]
@@ -354,8 +352,10 @@ class AlertV7Routes(AlertHandlers):
                     else "NOT_APPLIED",
                     "threat_notes_present": bool(alerts.threat_notes.get(threat)),
                     "tags": sorted({t for r in rows for t in r["tags"]}),
-                    "device_count": len({r["device_id"] for r in rows}),
-                    "workload_count": 0,
+                    "device_count": len({r["device_id"] for r in rows if "device_id" in r}),
+                    "workload_count": len(
+                        {r["k8s_workload_name"] for r in rows if "k8s_workload_name" in r}
+                    ),
                     "most_recent_alert": alerts.render_v7(newest),
                 }
             )
