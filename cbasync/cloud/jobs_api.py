@@ -169,7 +169,7 @@ class Job(CloudModel, cloud.Job):
             return await Job._fetch(api, job_id)
 
         backend: StatusJob[Any] = StatusJob(
-            f"{self.type or 'Jobs API'} job",
+            f"{self.get('type') or 'Jobs API'} job",
             str(self.key),
             read,
             _judge_job,
@@ -189,8 +189,9 @@ class Job(CloudModel, cloud.Job):
 
     @classmethod
     def _from_id(cls, api: CBCloudAPI, job_id: Any) -> Job:
-        """A job known only by the id a request answered with (fetch it, or ``await`` it)."""
-        return cls._unfetched(api, _job_key(job_id))
+        """A job known only by the id a request answered with: its other fields are ``None``
+        until it is awaited or refreshed."""
+        return cls._from_server(api, cls(id=_job_key(job_id)), full=False)
 
 
 def _job_key(job_id: Any) -> int | str:
@@ -207,7 +208,8 @@ def _judge_job(job: Job) -> JobProgress:
         failure = (progress.message if progress else None) or "the job failed"
     return JobProgress(
         status=status,
-        finished=status in JOB_FINAL,
+        # A FAILED job is not "finished": the waiter tries success first, then failure.
+        finished=status == "COMPLETED",
         failure=failure,
         num_found=progress.num_total if progress else None,
         num_available=progress.num_completed if progress else None,

@@ -60,7 +60,8 @@ CATEGORIES = ("THREAT", "MONITORED", "INFO", "MINOR", "SERIOUS", "CRITICAL")
 async def _bulk(api: CBCloudAPI, route: str, body: dict[str, Any]) -> WorkflowStatus:
     response = await api.transport.request("POST", route, json=body)
     request_id = response.parse(adapter_for(cloud.WorkflowRequestResponse)).request_id
-    return WorkflowStatus._unfetched(api, request_id)
+    # Known only by its id until awaited or refreshed (its other fields are None until then).
+    return WorkflowStatus._from_server(api, WorkflowStatus(id=request_id), full=False)
 
 
 async def bulk_threat_workflow(
