@@ -197,6 +197,10 @@ class _AlertSearch(AnalyticsCriteria[A], SearchQuery[A]):
     facets, and the workflow change and export of everything they match."""
 
     start_base: ClassVar[int] = 1
+    #: Rows per request. The search hands out up to 10,000 a request, and the cloud's rate
+    #: limit counts requests (the vendor's example: 1,000 per 5 minutes per source address):
+    #: 1,000-row pages read 10,000 alerts in 10 requests instead of 100.
+    default_page_size: ClassVar[int] = 1_000
     field_names = V7_NAMES
     workflow_values = STATUSES
 

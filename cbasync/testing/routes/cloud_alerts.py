@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -114,13 +115,25 @@ class AlertHandlers(CloudHandlers):
             anchor=self.org.anchor,
         )
 
-    def alert_page(self, body: dict[str, Any], indices: list[int], *, v6: bool) -> list[int]:
+    def alert_search(self, body: dict[str, Any], *, v6: bool, kind: str | None = None) -> list[int]:
+        """The matching alerts in the search's order (newest first unless it sorts), kept
+        by the store so that the pages of one search cost a slice each."""
         alerts = self.org.alerts
         table = alerts.v6 if v6 else alerts.v7
+        spec = sort_spec(body.get("sort"))
+        selection = {k: body.get(k) for k in ("query", "criteria", "exclusions", "time_range")}
+        key = (v6, kind, json.dumps(selection, sort_keys=True, default=str), repr(spec))
+
+        def compute() -> list[int]:
+            indices = self.alert_select(body, v6=v6, kind=kind)
+            default = [("create_time" if v6 else "backend_timestamp", True)]
+            return table.sorted(indices, spec or default, default=default)
+
+        return alerts.ordered(key, compute)
+
+    def alert_page(self, body: dict[str, Any], ordered: list[int]) -> list[int]:
         offset, rows = cloud_page(body, default_rows=10, one_based=True)
-        default = [("create_time" if v6 else "backend_timestamp", True)]
-        top = table.top(indices, sort_spec(body.get("sort")), offset + rows, default=default)
-        return top[offset : offset + rows]
+        return ordered[offset : offset + rows]
 
     def facets(self, body: dict[str, Any], indices: list[int], *, v6: bool) -> dict[str, Any]:
         alerts = self.org.alerts
@@ -170,6 +183,7 @@ class AlertHandlers(CloudHandlers):
         if len(kept) == len(notes):
             raise cloud_error(404, "NOT_FOUND", "note not found")
         self.org.alerts.notes[alert_id] = kept
+        self.org.alerts.changed()
         return no_content()
 
 
@@ -179,8 +193,8 @@ class AlertV7Routes(AlertHandlers):
     # ------------------------------------------------------------------------------ alerts v7
     async def v7_search(self, request: Request) -> Response:
         body = body_dict(await read_json(request, required=False))
-        indices = self.alert_select(body, v6=False)
-        page = self.alert_page(body, indices, v6=False)
+        indices = self.alert_search(body, v6=False)
+        page = self.alert_page(body, indices)
         alerts = self.org.alerts
         return json_response(
             {
@@ -287,6 +301,7 @@ class AlertV7Routes(AlertHandlers):
         if len(kept) == len(notes):
             raise cloud_error(404, "NOT_FOUND", "note not found")
         self.org.alerts.threat_notes[threat] = kept
+        self.org.alerts.changed()
         return no_content()
 
     async def threat_history(self, request: Request) -> Response:
@@ -432,8 +447,8 @@ class AlertV6Routes(AlertHandlers):
 
     async def v6_search(self, request: Request) -> Response:
         body = body_dict(await read_json(request, required=False))
-        indices = self.alert_select(body, v6=True, kind=self.v6_kind(request))
-        page = self.alert_page(body, indices, v6=True)
+        indices = self.alert_search(body, v6=True, kind=self.v6_kind(request))
+        page = self.alert_page(body, indices)
         alerts = self.org.alerts
         return json_response(
             {"results": [alerts.render_v6(i) for i in page], "num_found": len(indices)}
