@@ -319,10 +319,6 @@ class DeviceSearchQuery(SearchQuery[M], DeviceActions):
             )
 
 
-class _ScrollPage(SearchEnvelope[M]):
-    search_after: str | None = None
-
-
 class Device(CloudModel, cloud.Device, DeviceActions):
     """A Platform device (``id``). Its actions are requests to the server; ``await
     device.refresh()`` afterwards to see their effect (a quarantine is confirmed when the
@@ -340,3 +336,8 @@ class Device(CloudModel, cloud.Device, DeviceActions):
 
     async def _act(self, action_type: str, options: Mapping[str, Any] | None = None) -> None:
         await device_action(self.api, action_type, device_ids=[self.id], options=options)
+
+
+class _ScrollPage(SearchEnvelope[M]):
+    # After Device: its bound names Device, which must exist for the class to be complete.
+    search_after: str | None = None

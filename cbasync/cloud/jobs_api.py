@@ -135,10 +135,6 @@ class JobListQuery(Query[M]):
         return Page(jobs[start : start + rows], len(jobs), start, route=response.route)
 
 
-class _JobList(cloud.JobList, Generic[M]):
-    results: list[M] | None = None  # type: ignore[assignment]
-
-
 class Job(CloudModel, cloud.Job):
     """A Jobs API job. ``await job`` (or ``await job.wait()``) waits until it is ``COMPLETED``
     (raising ``ServerError`` when it ``FAILED``, ``TimeoutError`` after the client's
@@ -192,6 +188,11 @@ class Job(CloudModel, cloud.Job):
         """A job known only by the id a request answered with: its other fields are ``None``
         until it is awaited or refreshed."""
         return cls._from_server(api, cls(id=_job_key(job_id)), full=False)
+
+
+class _JobList(cloud.JobList, Generic[M]):
+    # After Job: its bound names Job, which must exist for the class to be complete.
+    results: list[M] | None = None  # type: ignore[assignment]
 
 
 def _job_key(job_id: Any) -> int | str:
