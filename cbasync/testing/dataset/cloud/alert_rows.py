@@ -157,6 +157,21 @@ def alert_row(alerts: GeneratedSet, i: int) -> dict[str, Any]:
     if kind in ("CONTAINER_RUNTIME", "HOST_BASED_FIREWALL", "INTRUSION_DETECTION_SYSTEM"):
         row.update(_netconn_fields(kind, ep, h))
     row.update(_KIND_FIELDS[kind](profile, h))
+    # The workflow it was created with (rendered as is until someone changes it).
+    created = row["backend_timestamp"]
+    row["workflow"] = {
+        "change_timestamp": created,
+        "changed_by_type": "SYSTEM",
+        "changed_by": "ALERT_CREATION",
+        "closure_reason": "NO_REASON",
+        "status": "OPEN",
+    }
+    row["determination"] = {
+        "change_timestamp": created,
+        "value": "NONE",
+        "changed_by_type": "SYSTEM",
+        "changed_by": "ALERT_CREATION",
+    }
     return row
 
 

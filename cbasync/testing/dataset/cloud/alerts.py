@@ -248,14 +248,16 @@ class AlertStore(GeneratedSet):
     # -- rendering -------------------------------------------------------------------------------
     def render_v7(self, i: int) -> dict[str, Any]:
         row = dict(self.rows()[i])
-        wf = self.workflow(i)
-        changed = iso(wf.change_timestamp)
-        row["workflow"] = _workflow_json(wf)
-        row["determination"] = _determination_json(wf)
-        if wf.changed_by_type == "API":
-            row["user_update_timestamp"] = changed
-            row["backend_update_timestamp"] = changed
-            row["is_updated"] = True
+        if i in self.workflows or row["threat_id"] in self.threat_workflows:
+            # Changed since it was created: the record's own workflow no longer holds.
+            wf = self.workflow(i)
+            changed = iso(wf.change_timestamp)
+            row["workflow"] = _workflow_json(wf)
+            row["determination"] = _determination_json(wf)
+            if wf.changed_by_type == "API":
+                row["user_update_timestamp"] = changed
+                row["backend_update_timestamp"] = changed
+                row["is_updated"] = True
         row["alert_notes_present"] = bool(self.notes.get(row["id"]))
         row["threat_notes_present"] = bool(self.threat_notes.get(row["threat_id"]))
         return row
