@@ -96,7 +96,10 @@ class AlertNote(CloudModel, cloud.AlertNote):
     """A note on an alert or a threat; ``await note.delete()`` removes it."""
 
     async def delete(self) -> None:
-        route, params = self._state.extra["notes_route"]
+        where = self._state.extra.get("notes_route")
+        if where is None:
+            raise errors.InvalidObjectError("this note was not read from an alert or a threat")
+        route, params = where
         await self.api.transport.request(
             "DELETE", route + "/{note_id}", path_params={**params, "note_id": self.id}
         )
@@ -416,19 +419,22 @@ class Alert(CloudModel, cloud.Alert):
         self, remediation: str | None = None, comment: str | None = None
     ) -> Workflow:
         """Dismiss this alert's threat: its past and future alerts."""
-        return await threat_workflow(
-            self.api, self.threat_id or "", "DISMISSED", remediation, comment
-        )
+        return await threat_workflow(self.api, self._threat(), "DISMISSED", remediation, comment)
 
     async def update_threat(
         self, remediation: str | None = None, comment: str | None = None
     ) -> Workflow:
         """Reopen this alert's threat."""
-        return await threat_workflow(self.api, self.threat_id or "", "OPEN", remediation, comment)
+        return await threat_workflow(self.api, self._threat(), "OPEN", remediation, comment)
+
+    def _threat(self) -> str:
+        if not self.threat_id:
+            raise errors.InvalidObjectError(f"alert {self.id} has no threat_id")
+        return self.threat_id
 
     def _notes_route(self, threat: bool) -> tuple[str, dict[str, Any]]:
         if threat:
-            return V7 + "/threats/{threat_id}/notes", {"threat_id": self.threat_id}
+            return V7 + "/threats/{threat_id}/notes", {"threat_id": self._threat()}
         return V7 + "/alerts/{alert_id}/notes", {"alert_id": self.id}
 
     async def notes_(self, threat_note: bool = False) -> list[AlertNote]:
@@ -442,7 +448,7 @@ class Alert(CloudModel, cloud.Alert):
         """What was done to this alert (or its threat): workflow changes, determinations,
         notes, oldest first."""
         if threat:
-            route, params = V7 + "/threats/{threat_id}/history", {"threat_id": self.threat_id}
+            route, params = V7 + "/threats/{threat_id}/history", {"threat_id": self._threat()}
         else:
             route, params = V7 + "/alerts/{alert_id}/history", {"alert_id": self.id}
         response = await self.api.transport.request("GET", route, path_params=params)
@@ -450,7 +456,7 @@ class Alert(CloudModel, cloud.Alert):
 
     async def get_threat_tags(self) -> list[str]:
         response = await self.api.transport.request(
-            "GET", V7 + "/threats/{threat_id}/tags", path_params={"threat_id": self.threat_id}
+            "GET", V7 + "/threats/{threat_id}/tags", path_params={"threat_id": self._threat()}
         )
         return response.parse(adapter_for(cloud.ThreatTagList)).list_ or []
 
@@ -461,7 +467,7 @@ class Alert(CloudModel, cloud.Alert):
         response = await self.api.transport.request(
             "POST",
             V7 + "/threats/{threat_id}/tags",
-            path_params={"threat_id": self.threat_id},
+            path_params={"threat_id": self._threat()},
             json={"tags": wanted},
         )
         return response.parse(adapter_for(cloud.ThreatTags)).tags or []
@@ -470,7 +476,7 @@ class Alert(CloudModel, cloud.Alert):
         response = await self.api.transport.request(
             "DELETE",
             V7 + "/threats/{threat_id}/tags/{tag}",
-            path_params={"threat_id": self.threat_id, "tag": tag},
+            path_params={"threat_id": self._threat(), "tag": tag},
         )
         return response.parse(adapter_for(cloud.ThreatTags)).tags or []
 
