@@ -145,7 +145,9 @@ class OffsetPaginator(Generic[T]):
         return min(bounds)
 
     async def first_page(self) -> Page[T]:
-        rows = self.page_size if self.stop is None else min(self.page_size, self.stop - self.start)
+        # Before the total is known, the end is the slice's stop or the server's cap: a first
+        # page just below the cap must not ask for rows past it (a cloud search answers 400).
+        rows = int(min(self.page_size, self._end(None) - self.start))
         return await self._fetch(self.start, max(rows, 0))
 
     def __await__(self) -> Generator[Any, None, Page[T]]:
@@ -203,7 +205,7 @@ class _OffsetWalk(Generic[T]):
             return None
         if not self.started:
             self.started = True
-            if p.stop is not None and p.stop <= p.start:
+            if p._end(None) <= p.start:
                 self.finished = True
                 return None
             first = await p.first_page()

@@ -9,22 +9,34 @@ response it saw.
 
 ``max_wait`` is the waiter's limit; each fetch also has its request timeout (a different
 setting, on the transport), so a stuck request cannot stretch a wait.
+
+Waiting for one thing to finish is not the only kind of poll: a queue that is read forever at an
+interval (Endpoint Standard's notification queue, which a SIEM integration drains every minute)
+is a *watch*, not a wait. :func:`poll_new_items` is the one helper for that: an async iterator
+that polls, yields what it has not yielded before, and sleeps ``interval`` between polls.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from collections.abc import Awaitable, Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import TypeVar
 
 import anyio
 
 from cbasync import errors
+from cbasync._iterators import StepIterator
 
-__all__ = ["Backoff", "wait_until"]
+__all__ = ["DEFAULT_REMEMBER", "Backoff", "poll_new_items", "wait_until"]
 
 T = TypeVar("T")
+
+#: Keys :func:`poll_new_items` remembers to recognise an item it has already yielded. A
+#: notification queue hands out at most a few hundred items a minute; ten thousand keys cover
+#: hours of them in about a megabyte, and the oldest are forgotten first.
+DEFAULT_REMEMBER = 10_000
 
 _rng = random.Random()  # noqa: S311 - jitter, not cryptography
 
@@ -101,3 +113,49 @@ def _timed_out(what: str, max_wait: float, polls: int, last: object) -> errors.T
         f"{what} did not finish within {max_wait:g}s ({polls} poll{'s' * (polls != 1)})",
         last_response=last,
     )
+
+
+def poll_new_items(
+    fetch: Callable[[], Awaitable[Iterable[T]]],
+    *,
+    interval: float,
+    key: Callable[[T], Hashable],
+    remember: int = DEFAULT_REMEMBER,
+) -> StepIterator[T]:
+    """Poll ``fetch`` forever, ``interval`` seconds apart, and yield each item once.
+
+    The first poll is immediate; after every poll the iterator sleeps ``interval`` seconds
+    before the next (also when the poll found something: a queue read at a steady rate is what
+    the servers expect of a SIEM integration). An item whose ``key`` was yielded before is
+    skipped; only the last ``remember`` keys are kept, so memory stays bounded however long the
+    watch runs (an item seen again after that many others would be yielded again).
+
+    The iterator never ends by itself: leave it with ``break`` (it holds nothing between items,
+    so abandoning it is clean) or cancel the task. An error raised by ``fetch`` ends it (the
+    transport has already retried what is safe to retry).
+    """
+    if not interval >= 0 or math.isinf(interval):
+        raise ValueError(f"interval must be a finite number of seconds >= 0, not {interval!r}")
+    if remember < 1:
+        raise ValueError(f"remember must be a positive number of keys, not {remember!r}")
+    seen: OrderedDict[Hashable, None] = OrderedDict()
+    polled = False
+
+    async def step() -> list[T]:
+        nonlocal polled
+        if polled:
+            await anyio.sleep(interval)
+        polled = True
+        fresh: list[T] = []
+        for item in await fetch():
+            k = key(item)
+            if k in seen:
+                seen.move_to_end(k)
+                continue
+            seen[k] = None
+            if len(seen) > remember:
+                seen.popitem(last=False)
+            fresh.append(item)
+        return fresh
+
+    return StepIterator(step)

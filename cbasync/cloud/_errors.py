@@ -48,6 +48,30 @@ def bad_query(answer: Answer) -> errors.ApiError | None:
     return None
 
 
+#: Known values a message lists before it says how many more there are.
+_KNOWN_SHOWN = 12
+
+
+def invalid_value(answer: Answer) -> errors.ApiError | None:
+    """A v6/v7 400 naming the ``field`` whose value the server refused and the values it
+    accepts (``{"error_code": "INVALID_ENUM_VALUE", "field": "terms.fields[0]",
+    "known_values": [...]}``, wire §1.2): the message says which field and what it takes."""
+    if answer.status != 400:
+        return None
+    document = answer.json()
+    if not isinstance(document, dict) or not isinstance(document.get("field"), str):
+        return None
+    known = document.get("known_values")
+    hint = ""
+    if isinstance(known, list) and known:
+        shown = ", ".join(str(value) for value in known[:_KNOWN_SHOWN])
+        more = len(known) - _KNOWN_SHOWN
+        hint = f"; {document['field']} takes {shown}" + (f" and {more} more" if more > 0 else "")
+    return errors.ClientError(
+        f"{answer.message} (field {document['field']}){hint}", **answer.meta()
+    )
+
+
 def session_limit(answer: Answer) -> errors.ApiError | None:
     """Live Response's 403 "session limit reached" (wire §3.3)."""
     if answer.status == 403 and b"session limit" in answer.body.lower():
@@ -55,4 +79,4 @@ def session_limit(answer: Answer) -> errors.ApiError | None:
     return None
 
 
-CLOUD_ERROR_RULES = (error_message_in_body, v3_failure, bad_query, session_limit)
+CLOUD_ERROR_RULES = (error_message_in_body, v3_failure, bad_query, invalid_value, session_limit)

@@ -12,6 +12,7 @@ from cbasync._error_map import ErrorRule
 from cbasync._jobs import DEFAULT_JOB_WAIT, DEFAULT_MAX_JOBS
 from cbasync._limits import Capacity
 from cbasync.cloud._errors import CLOUD_ERROR_RULES
+from cbasync.cloud._platform_api import PlatformMethods
 from cbasync.config import Product
 
 __all__ = [
@@ -23,7 +24,7 @@ __all__ = [
 ]
 
 
-class CBCloudAPI(BaseAPI):
+class CBCloudAPI(BaseAPI, PlatformMethods):
     """Carbon Black Cloud: Platform devices and alerts, Enterprise EDR, LiveQuery, Auth Events,
     legacy Defense, Live Response.
 
@@ -34,6 +35,10 @@ class CBCloudAPI(BaseAPI):
     Server-side searches run as jobs: at most ``max_concurrent_jobs`` of this client's jobs run
     on the server at once (the others queue here, not there), and a wait for one gives up after
     ``job_max_wait`` seconds unless a call says otherwise.
+
+    Seed 001/002's API-level methods (``device_quarantine(ids, True)``,
+    ``bulk_threat_dismiss(...)``, ``get_notifications()``, ``notification_listener()``, ...)
+    come from :class:`~cbasync.cloud._platform_api.PlatformMethods`.
     """
 
     product: ClassVar[Product] = "cloud"

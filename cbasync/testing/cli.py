@@ -59,6 +59,8 @@ _OPTIONS: tuple[tuple[str, str, Any, float, str], ...] = (
     ("--devices", "devices", _non_negative_int, 1, "endpoints (EDR sensors and cloud devices)"),
     ("--binaries", "binaries", _non_negative_int, 1, "distinct EDR binaries"),
     ("--alerts", "alerts", _non_negative_int, 1, "EDR alerts"),
+    ("--cloud-alerts", "cloud_alerts", _non_negative_int, 1, "Carbon Black Cloud alerts"),
+    ("--history-days", "history_days", _non_negative_int, 1, "days of generated history"),
     ("--online-ratio", "online_ratio", _rate, 1, "share of endpoints online"),
     ("--token", "token", str, 1, "the X-Auth-Token clients must send"),
     ("--org-key", "org_key", str, 1, "the cloud org key"),

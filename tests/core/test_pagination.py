@@ -130,6 +130,23 @@ async def test_server_cap_is_reported(caplog: pytest.LogCaptureFixture) -> None:
     assert "alerts: 25000 match but the server pages only the first 10000" in caplog.text
 
 
+async def test_no_request_reaches_past_the_server_cap() -> None:
+    # A slice that starts just below the cap: its first page asks only for the rows left
+    # below it (a cloud search answers 400 when start + rows passes 10,000).
+    server = FakeServer(25_000)
+    paginator = OffsetPaginator(
+        server.fetch, page_size=100, start=9_990, stop=10_050, max_offset=10_000
+    )
+    assert await collect(paginator) == list(range(9_990, 10_000))
+    assert server.calls == [(9_990, 10)]
+    beyond = FakeServer(25_000)
+    assert (
+        await collect(OffsetPaginator(beyond.fetch, page_size=100, start=10_000, max_offset=10_000))
+        == []
+    )
+    assert beyond.calls == []
+
+
 async def test_await_gives_the_first_page_with_its_total() -> None:
     server = FakeServer(777)
     page = await OffsetPaginator(server.fetch, page_size=10, start=20)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import anyio
 import pytest
 
-from cbasync import errors
-from cbasync._polling import Backoff, wait_until
+from cbasync import _polling, errors
+from cbasync._polling import Backoff, poll_new_items, wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -118,3 +119,69 @@ async def test_max_wait_must_be_positive(max_wait: float) -> None:
 
     with pytest.raises(ValueError, match="max_wait"):
         await wait_until(fetch, success=bool, max_wait=max_wait)
+
+
+# -- poll_new_items: a watch over a queue --------------------------------------------------------
+
+
+async def test_each_item_is_yielded_once_across_polls(monkeypatch: pytest.MonkeyPatch) -> None:
+    batches = [[1, 2], [2, 3], [], [3, 4, 1]]
+    sleeps: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    monkeypatch.setattr(_polling.anyio, "sleep", fake_sleep)
+
+    async def fetch() -> list[int]:
+        return batches.pop(0) if batches else []
+
+    seen = []
+    async for item in poll_new_items(fetch, interval=7.5, key=lambda n: n):
+        seen.append(item)
+        if item == 4:
+            break
+    assert seen == [1, 2, 3, 4]
+    # The first poll is immediate, each later one follows a sleep of the interval.
+    assert sleeps == [7.5, 7.5, 7.5]
+
+
+async def test_the_seen_set_is_bounded() -> None:
+    batches = [["a", "b", "c"], ["a"], ["d"], ["a"]]
+
+    async def fetch() -> list[str]:
+        return batches.pop(0)
+
+    seen = []
+    watch = poll_new_items(fetch, interval=0, key=str.upper, remember=2)
+    async for item in watch:
+        seen.append(item)
+        if len(seen) == 5:
+            break
+    # With room for two keys, "a" is forgotten once "b" and "c" are remembered, so it is new again.
+    assert seen == ["a", "b", "c", "a", "d"]
+
+
+async def test_a_fetch_error_ends_the_watch() -> None:
+    calls = 0
+
+    async def fetch() -> list[int]:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise errors.ServerError("queue unavailable")
+        return [calls]
+
+    watch = poll_new_items(fetch, interval=0, key=lambda n: n)
+    assert await watch.__anext__() == 1
+    with pytest.raises(errors.ServerError, match="queue unavailable"):
+        await watch.__anext__()
+
+
+@pytest.mark.parametrize(("interval", "remember"), [(-1, 10), (math.inf, 10), (1, 0)])
+def test_a_watch_refuses_bad_settings(interval: float, remember: int) -> None:
+    async def fetch() -> list[int]:
+        return []
+
+    with pytest.raises(ValueError, match=r"interval|remember"):
+        poll_new_items(fetch, interval=interval, key=lambda n: n, remember=remember)

@@ -104,6 +104,10 @@ def test_flags_map_onto_config_fields() -> None:
     assert config.rate_limit_requests == 100
     assert config.retry_after == 2.0
     assert _parse("--rate-limit", "0").rate_limit_requests is None
+    cloud = _parse("--cloud-alerts", "10000", "--history-days", "10")
+    assert (cloud.cloud_alerts, cloud.history_days) == (10_000, 10)
+    with pytest.raises(ValueError, match="history_days"):
+        _parse("--history-days", "0")
 
 
 def test_config_file_then_flags(tmp_path: Path) -> None:

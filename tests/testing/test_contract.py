@@ -786,7 +786,7 @@ _TEMPLATE = {
 
 async def _cloud_policy_id(emulator: Emulator, operation: Operation, call: Call) -> Any:
     if operation.method == "GET":
-        return (await emulator.get(f"{_DEFENSE}/policy"))["policies"][0]["id"]
+        return (await emulator.get(f"{_DEFENSE}/policy"))["results"][0]["id"]
     created = await emulator.post(
         f"{_DEFENSE}/policy", {"policyInfo": {"name": "Contract", "policy": {}}}
     )

@@ -80,6 +80,10 @@ from cbasync.response import (
 )
 from cbasync.response.query import FacetValue
 
+# isort: split
+from cbasync import cloud as cbc
+from cbasync.cloud import defense
+
 
 async def edr_processes(api: CbResponseAPI) -> None:
     since = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
@@ -334,3 +338,172 @@ async def cloud_livequery(api: CBCloudAPI) -> None:
     stopped: Run = await run.stop()
     await run.delete()
     print(finished, columns, rows, facets, summaries, older, stopped)
+
+
+# -- Carbon Black Cloud: devices, alerts, jobs, threat intelligence, Defense v3 ------------------
+
+
+async def cloud_devices(api: cbc.CBCloudAPI) -> None:
+    query: cbc.DeviceSearchQuery[cbc.Device] = (
+        api.select(cbc.Device)
+        .set_os(["WINDOWS", "LINUX"])
+        .set_status(["ACTIVE"])
+        .set_policy_ids([6525])
+        .set_target_priorities("HIGH")
+        .set_ad_group_ids([1004])
+        .set_device_ids(8500001)
+        .set_deployment_type(["ENDPOINT"])
+        .set_cloud_provider_account_id(["acct"])
+        .set_auto_scaling_group_name("asg")
+        .set_virtual_private_cloud_id("vpc")
+        .set_exclude_sensor_versions(["3.4.0.0"])
+        .set_last_contact_time(range="-2w")
+        .where("name:web*")
+        .add_exclusions("os", ["MAC"])
+        .sort_by("last_contact_time", "DESC")
+        .batch_size(500)
+    )
+    count: int = await query.count()
+    first: cbc.Device | None = await query.first()
+    async for device in query.scroll(rows=5_000):
+        device_id: int = device.id
+        print(device_id, device.asset_group, device.vcenter_uuid)
+    facets: dict[str, list[cbc.FacetValue]] = await query.facets(["os", "policy_id"], rows=10)
+    total: int | None = facets["os"][0].total
+    await query.quarantine(True)
+    await query.bypass(False)
+    await query.background_scan(True)
+    await query.update_policy(6526)
+    await query.update_sensor_version({"WINDOWS": "3.9.1.2451"})
+    await query.uninstall_sensor()
+    await query.delete_sensor()
+    export: cbc.Job = await query.export()
+    csv_bytes: bytes = await (await export).output()
+    if first is not None:
+        await first.quarantine(True)
+        await first.update_policy(6525)
+        refreshed: cbc.Device = await first.refresh()
+        print(refreshed.quarantined)
+    await api.device_quarantine([8500001], True)
+    await api.device_bypass([8500001], False)
+    await api.device_background_scan([8500001], True)
+    await api.device_update_policy([8500001], 6525)
+    await api.device_update_sensor_version([8500001], {"LINUX": "2.14.0.1"})
+    await api.device_uninstall_sensor([8500001])
+    await api.device_delete_sensor([8500001])
+    print(count, total, len(csv_bytes))
+
+
+async def cloud_alerts(api: cbc.CBCloudAPI) -> None:
+    query: cbc.AlertSearchQuery[cbc.Alert] = (
+        api.select(cbc.Alert)
+        .set_minimum_severity(7)
+        .set_time_range(range="-1d")
+        .add_time_criteria("first_event_timestamp", range="-2h", exclude=True)
+        .set_types(["CB_ANALYTICS", "WATCHLIST"])
+        .set_device_os("WINDOWS")
+        .set_policy_ids([6525])
+        .set_process_names(["powershell.exe"])
+        .set_workflows(["OPEN"])
+        .set_run_states(["RAN"])
+        .set_alert_notes_present(True)
+        .add_criteria("device_id", [8500001])
+    )
+    alert = await query.first()
+    if alert is not None:
+        job: cbc.Job = await alert.close("RESOLVED", "FALSE_POSITIVE", "benign")
+        done: cbc.Job = await job
+        print(done.status, done.progress)
+        await alert.refresh()
+        notes = await alert.notes_()
+        history = await alert.get_history(threat=True)
+        tags: list[str] = await alert.add_threat_tags(["apt"])
+        device: cbc.Device = await alert.device()
+        workflow: cbc.Workflow = await alert.dismiss_threat("RESOLVED", "triaged")
+        print(notes, history, tags, device.name, workflow.state, alert.k8s_cluster)
+    bulk: cbc.Job = await query.update("IN_PROGRESS", note="looking")
+    await bulk.wait(max_wait=60)
+    exported: cbc.Job = await query.export(fields=["id", "type"])
+    print(await exported.output())
+    groups: cbc.GroupedAlertSearchQuery[cbc.GroupedAlert] = query.set_group_by("THREAT_ID")
+    async for group in api.select(cbc.GroupedAlert).set_time_range(range="-1w"):
+        recent: cbc.Alert | None = group.most_recent_alert
+        members: cbc.AlertSearchQuery[cbc.Alert] = group.alert_query()
+        print(group.count, recent, await members.count())
+    print(await groups.alert_query().count(), await cbc.Alert.search_suggestions(api, "device"))
+    jobs = [j async for j in api.select(cbc.Job).status("COMPLETED")]
+    print(jobs)
+
+
+async def cloud_alerts_v6(api: cbc.CBCloudAPI) -> None:
+    query: cbc.BaseAlertSearchQuery[cbc.BaseAlert] = (
+        api.select(cbc.BaseAlert)
+        .set_device_os(["WINDOWS"])
+        .set_process_name(["IEXPLORE.EXE"])
+        .set_categories(["THREAT"])
+        .set_create_time(range="-1w")
+        .set_group_results(True)
+    )
+    status: cbc.WorkflowStatus = await query.dismiss("Using Chrome")
+    finished: cbc.WorkflowStatus = await status
+    print(finished.finished, finished.num_success)
+    analytics: cbc.CBAnalyticsAlertSearchQuery[cbc.CBAnalyticsAlert] = api.select(
+        cbc.CBAnalyticsAlert
+    ).set_sensor_actions(["DENY"])
+    watchlist: cbc.WatchlistAlertSearchQuery[cbc.WatchlistAlert] = api.select(
+        cbc.WatchlistAlert
+    ).set_watchlist_names(["ATT&CK Framework"])
+    vmware: cbc.BaseAlertSearchQuery[cbc.VMwareAlert] = api.select(cbc.VMwareAlert)
+    one = await analytics.first()
+    if one is not None:
+        workflow: cbc.Workflow = await one.dismiss("FP", "not malicious")
+        print(workflow.state, await one.device())
+    threats: cbc.WorkflowStatus = await api.bulk_threat_dismiss(["T1"], "RESOLVED", "done")
+    await threats.wait(max_wait=30)
+    print(await watchlist.count(), await vmware.count(), await api.alert_search_suggestions("d"))
+    print(await query.facets(["ALERT_TYPE"]))
+
+
+async def cloud_threat_intel(api: cbc.CBCloudAPI) -> None:
+    feed = api.create(cbc.Feed)
+    feed.name = "SOC"
+    feed.provider_url = "https://soc.example"
+    feed.summary = "ours"
+    feed.category = "Internal"
+    await feed.save(public=False)
+    report = api.create(cbc.Report)
+    report.title = "Bad tool"
+    report.description = "a bad tool"
+    report.severity = 7
+    report.iocs_v2 = [cbc.IOC.create_equality("i1", "process_name", "bad.exe")]
+    await feed.append_reports([report])
+    for each in await feed.reports():
+        await each.ignore()
+        severity: cbc.ReportSeverity | None = await each.set_custom_severity(3)
+        print(severity, await each.ignored())
+    watchlist: cbc.Watchlist = await feed.subscribe(enable_alerts=True)
+    followed: cbc.Feed = await watchlist.feed()
+    async for listed in api.select(cbc.Watchlist):
+        reports: list[cbc.Report] = await listed.reports()
+        print(reports)
+    await watchlist.enable_tags()
+    await watchlist.delete()
+    print(followed.id, [f async for f in api.select(cbc.Feed).include_public()])
+
+
+async def cloud_defense(api: cbc.CBCloudAPI) -> None:
+    device = await api.select(defense.Device).where("hostNameExact:WIN-1").first()
+    if device is not None:
+        device.policyName = "Restrictive_Windows_Workstation"
+        saved: defense.Device = await device.save()
+        print(saved.policyId)
+    async for event in api.select(defense.Event).where("searchWindow:1d")[:100]:
+        print(event.eventId, event.eventType)
+    policy = await api.get(defense.Policy, 6525)
+    rule_id: int = await policy.add_rule({"action": "DENY", "application": {}, "operation": "RUN"})
+    rules: list[defense.PolicyRule] = policy.rules
+    await policy.delete_rule(rule_id)
+    notifications: list[defense.Notification] = await api.get_notifications()
+    async for notification in api.notification_listener(interval=30):
+        print(notification.deviceInfo, rules, notifications)
+        break

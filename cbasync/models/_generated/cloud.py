@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from cbasync.models._base import CbModel
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import Field, RootModel
 
 
 class ErrorResponse(CbModel):
@@ -258,89 +258,14 @@ class FacetJobResults(CbModel):
     job_id: str | None = None
 
 
-class Device(CbModel):
+class DeviceAssetGroup(CbModel):
     """
-    A Platform (v6) device. Times are ISO-8601 UTC.
+    An asset group a device belongs to (membership MANUAL or DYNAMIC).
     """
 
-    id: int
-    device_id: int | None = None
+    id: str | None = None
     name: str | None = None
-    os: str | None = None
-    """
-    WINDOWS, ANDROID, MAC, IOS, LINUX, OTHER.
-    """
-    os_version: str | None = None
-    status: str | None = None
-    """
-    PENDING, REGISTERED, UNINSTALLED, DEREGISTERED, ACTIVE, INACTIVE, ERROR, BYPASS_ON, BYPASS, QUARANTINE, SENSOR_OUTOFDATE, DELETED, LIVE.
-    """
-    deployment_type: str | None = None
-    """
-    ENDPOINT, WORKLOAD, VDI, AWS, AZURE, GCP.
-    """
-    quarantined: bool | None = None
-    passive_mode: bool | None = None
-    policy_id: int | None = None
-    policy_name: str | None = None
-    policy_override: bool | None = None
-    current_sensor_policy_name: str | None = None
-    target_priority: str | None = None
-    """
-    LOW, MEDIUM, HIGH, MISSION_CRITICAL.
-    """
-    target_priority_type: str | None = None
-    sensor_version: str | None = None
-    sensor_out_of_date: bool | None = None
-    sensor_states: list[str] | None = None
-    organization_id: int | None = None
-    organization_name: str | None = None
-    ad_group_id: int | None = None
-    asset_group: list[dict[str, Any]] | None = None
-    login_user_name: str | None = None
-    email: str | None = None
-    first_name: str | None = None
-    middle_name: str | None = None
-    last_name: str | None = None
-    device_owner_id: int | None = None
-    mac_address: str | None = None
-    last_external_ip_address: str | None = None
-    last_internal_ip_address: str | None = None
-    last_location: str | None = None
-    linux_kernel_version: str | None = None
-    windows_platform: str | None = None
-    virtual_machine: bool | None = None
-    virtualization_provider: str | None = None
-    vdi_base_device: str | int | None = None
-    cloud_provider_account_id: str | None = None
-    auto_scaling_group_name: str | None = None
-    virtual_private_cloud_id: str | None = None
-    activation_code: str | None = None
-    activation_code_expiry_time: datetime | None = None
-    encoded_activation_code: str | None = None
-    uninstall_code: str | None = None
-    av_ave_version: str | None = None
-    av_engine: str | None = None
-    av_last_scan_time: datetime | None = None
-    av_master: bool | None = None
-    av_pack_version: str | None = None
-    av_product_version: str | None = None
-    av_status: list[str] | None = None
-    av_update_servers: list[str] | None = None
-    av_vdf_version: str | None = None
-    device_meta_data_item_list: list[dict[str, Any]] | None = None
-    registered_time: datetime | None = None
-    deregistered_time: datetime | None = None
-    last_contact_time: datetime | None = None
-    last_reported_time: datetime | None = None
-    last_reset_time: datetime | None = None
-    last_shutdown_time: datetime | None = None
-    last_device_policy_changed_time: datetime | None = None
-    last_device_policy_requested_time: datetime | None = None
-    last_policy_updated_time: datetime | None = None
-    scan_last_action_time: datetime | None = None
-    scan_last_complete_time: datetime | None = None
-    scan_status: str | None = None
+    membership_type: str | None = None
 
 
 class DeviceSearchCriteria(CbModel):
@@ -370,11 +295,6 @@ class DeviceSearchRequest(CbModel):
     sort: list[SortCriterion] | None = None
 
 
-class DeviceSearchResponse(CbModel):
-    results: list[Device]
-    num_found: int | None = None
-
-
 class DeviceFacetRequest(CbModel):
     criteria: DeviceSearchCriteria | None = None
     exclusions: DeviceSearchCriteria | None = None
@@ -395,16 +315,6 @@ class DeviceScrollRequest(CbModel):
     exclusions: DeviceSearchCriteria | None = None
     query: str | None = None
     rows: Annotated[int | None, Field(ge=1, le=10000)] = None
-    search_after: str | None = None
-
-
-class DeviceScrollResponse(CbModel):
-    """
-    No num_remaining - compute it from num_found.
-    """
-
-    results: list[Device]
-    num_found: int | None = None
     search_after: str | None = None
 
 
@@ -488,7 +398,7 @@ class BaseAlert(CbModel):
     device_os: str | None = None
     device_os_version: str | None = None
     device_username: str | None = None
-    policy_id: int | None = None
+    policy_id: int | str | None = None
     policy_name: str | None = None
     target_value: str | None = None
     notes_present: bool | None = None
@@ -688,14 +598,28 @@ class WorkflowStatus(CbModel):
 
 
 class AlertNote(CbModel):
+    """
+    A note on an alert or a threat.
+    """
+
     id: str | None = None
     note: str | None = None
     author: str | None = None
-    create_time: datetime | None = None
+    create_timestamp: datetime | None = None
+    last_update_timestamp: datetime | None = None
+    source: str | None = None
+    """
+    CUSTOMER or MDR.
+    """
+    parent_id: str | None = None
+    read_history: list[Any] | None = None
+    thread: list[Any] | None = None
 
 
 class AlertNotesResponse(CbModel):
     results: list[AlertNote] | None = None
+    num_found: int | None = None
+    num_available: int | None = None
 
 
 class AlertNoteRequest(CbModel):
@@ -789,6 +713,45 @@ class Alert(CbModel):
     netconn_remote_domain: str | None = None
     netconn_local_port: int | None = None
     netconn_protocol: str | None = None
+    netconn_remote_port: int | None = None
+    netconn_local_ip: str | None = None
+    netconn_remote_ipv4: str | None = None
+    netconn_local_ipv4: str | None = None
+    k8s_policy_id: str | None = None
+    k8s_policy: str | None = None
+    k8s_rule_id: str | None = None
+    k8s_rule: str | None = None
+    connection_type: str | None = None
+    """
+    CONTAINER_RUNTIME - EGRESS, INGRESS, ...
+    """
+    egress_group_id: str | None = None
+    egress_group_name: str | None = None
+    ip_reputation: int | None = None
+    remote_is_private: bool | None = None
+    rule_id: str | None = None
+    """
+    HOST_BASED_FIREWALL and INTRUSION_DETECTION_SYSTEM - the rule that fired.
+    """
+    rule_category_id: str | None = None
+    tms_rule_id: str | None = None
+    threat_name: str | None = None
+    attack_tactic: str | None = None
+    attack_technique: str | None = None
+    vendor_name: str | None = None
+    """
+    DEVICE_CONTROL - the USB device.
+    """
+    vendor_id: str | None = None
+    product_name: str | None = None
+    product_id: str | None = None
+    serial_number: str | None = None
+    external_device_friendly_name: str | None = None
+    policy_applied: str | None = None
+    run_state: str | None = None
+    sensor_action: str | None = None
+    threat_notes_present: bool | None = None
+    is_updated: bool | None = None
 
 
 class AlertSearchCriteria(CbModel):
@@ -902,18 +865,35 @@ class AlertWorkflowRequest(CbModel):
     note: str | None = None
 
 
-class AlertHistory(CbModel):
+class AlertHistoryEntry(CbModel):
     """
-    History of an alert or threat (shape not documented).
+    One change to an alert or threat - USER_WORKFLOW_UPDATE (with workflow), USER_DETERMINATION_UPDATE (with determination), ALERT_NOTE_ADDED or THREAT_NOTE_ADDED (with note).
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
+    type: str
+    workflow: AlertWorkflow | None = None
+    determination: AlertDetermination | None = None
+    note: AlertNote | None = None
+
+
+class AlertHistory(CbModel):
+    """
+    The history of an alert or a threat, oldest first.
+    """
+
+    history: list[AlertHistoryEntry] | None = None
 
 
 class ThreatTags(CbModel):
     tags: list[str] | None = None
+
+
+class ThreatTagList(CbModel):
+    """
+    GET .../threats/{threat_id}/tags answers {"list" - [...]} (the POST answers {"tags" - [...]}).
+    """
+
+    list_: Annotated[list[str] | None, Field(alias="list")] = None
 
 
 class Process(CbModel):
@@ -2308,6 +2288,128 @@ class Job(CbModel):
 class JobList(CbModel):
     num_found: int | None = None
     results: list[Job] | None = None
+
+
+class Device(CbModel):
+    """
+    A Platform (v6) device. Times are ISO-8601 UTC.
+    """
+
+    id: int
+    device_id: int | None = None
+    name: str | None = None
+    os: str | None = None
+    """
+    WINDOWS, ANDROID, MAC, IOS, LINUX, OTHER.
+    """
+    os_version: str | None = None
+    status: str | None = None
+    """
+    PENDING, REGISTERED, UNINSTALLED, DEREGISTERED, ACTIVE, INACTIVE, ERROR, BYPASS_ON, BYPASS, QUARANTINE, SENSOR_OUTOFDATE, DELETED, LIVE.
+    """
+    deployment_type: str | None = None
+    """
+    ENDPOINT, WORKLOAD, VDI, AWS, AZURE, GCP.
+    """
+    quarantined: bool | None = None
+    passive_mode: bool | None = None
+    policy_id: int | None = None
+    policy_name: str | None = None
+    policy_override: bool | None = None
+    current_sensor_policy_name: str | None = None
+    target_priority: str | None = None
+    """
+    LOW, MEDIUM, HIGH, MISSION_CRITICAL.
+    """
+    target_priority_type: str | None = None
+    sensor_version: str | None = None
+    sensor_out_of_date: bool | None = None
+    sensor_states: list[str] | None = None
+    organization_id: int | None = None
+    organization_name: str | None = None
+    ad_group_id: int | None = None
+    asset_group: list[DeviceAssetGroup] | None = None
+    login_user_name: str | None = None
+    email: str | None = None
+    first_name: str | None = None
+    middle_name: str | None = None
+    last_name: str | None = None
+    device_owner_id: int | None = None
+    mac_address: str | None = None
+    last_external_ip_address: str | None = None
+    last_internal_ip_address: str | None = None
+    last_location: str | None = None
+    linux_kernel_version: str | None = None
+    windows_platform: str | None = None
+    virtual_machine: bool | None = None
+    virtualization_provider: str | None = None
+    """
+    UNKNOWN, VMW_ESX, VMW_WS, HYPER_V, ...
+    """
+    vdi_base_device: str | int | None = None
+    sensor_kit_type: str | None = None
+    sensor_pending_update: bool | None = None
+    appliance_name: str | None = None
+    """
+    VMware workloads - the appliance the vCenter is reached through.
+    """
+    appliance_uuid: str | None = None
+    cluster_name: str | None = None
+    datacenter_name: str | None = None
+    esx_host_name: str | None = None
+    esx_host_uuid: str | None = None
+    vcenter_name: str | None = None
+    vcenter_uuid: str | None = None
+    vcenter_host_url: str | None = None
+    vm_ip: str | None = None
+    vm_name: str | None = None
+    vm_uuid: str | None = None
+    vuln_score: float | None = None
+    vuln_severity: str | None = None
+    cloud_provider_account_id: str | None = None
+    auto_scaling_group_name: str | None = None
+    virtual_private_cloud_id: str | None = None
+    activation_code: str | None = None
+    activation_code_expiry_time: datetime | None = None
+    encoded_activation_code: str | None = None
+    uninstall_code: str | None = None
+    av_ave_version: str | None = None
+    av_engine: str | None = None
+    av_last_scan_time: datetime | None = None
+    av_master: bool | None = None
+    av_pack_version: str | None = None
+    av_product_version: str | None = None
+    av_status: list[str] | None = None
+    av_update_servers: list[str] | None = None
+    av_vdf_version: str | None = None
+    device_meta_data_item_list: list[dict[str, Any]] | None = None
+    registered_time: datetime | None = None
+    deregistered_time: datetime | None = None
+    last_contact_time: datetime | None = None
+    last_reported_time: datetime | None = None
+    last_reset_time: datetime | None = None
+    last_shutdown_time: datetime | None = None
+    last_device_policy_changed_time: datetime | None = None
+    last_device_policy_requested_time: datetime | None = None
+    last_policy_updated_time: datetime | None = None
+    scan_last_action_time: datetime | None = None
+    scan_last_complete_time: datetime | None = None
+    scan_status: str | None = None
+
+
+class DeviceSearchResponse(CbModel):
+    results: list[Device]
+    num_found: int | None = None
+
+
+class DeviceScrollResponse(CbModel):
+    """
+    No num_remaining - compute it from num_found.
+    """
+
+    results: list[Device]
+    num_found: int | None = None
+    search_after: str | None = None
 
 
 ProcessTreeNode.model_rebuild()

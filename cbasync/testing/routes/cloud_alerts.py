@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +40,13 @@ from cbasync.testing.routes._common import (
 from cbasync.testing.search import CriteriaError, facet_values, sort_spec
 
 __all__ = ["V6", "V7", "AlertHandlers", "AlertV6Routes", "AlertV7Routes"]
+
+
+def _notes_json(notes: list[dict[str, Any]]) -> Response:
+    """A note list as the v7 notes routes answer it (and the v6 ones, which share them)."""
+    return json_response(
+        {"num_found": len(notes), "num_available": len(notes), "results": list(notes)}
+    )
 
 
 V6 = "/appservices/v6/orgs/{org_key}"
@@ -107,13 +115,25 @@ class AlertHandlers(CloudHandlers):
             anchor=self.org.anchor,
         )
 
-    def alert_page(self, body: dict[str, Any], indices: list[int], *, v6: bool) -> list[int]:
+    def alert_search(self, body: dict[str, Any], *, v6: bool, kind: str | None = None) -> list[int]:
+        """The matching alerts in the search's order (newest first unless it sorts), kept
+        by the store so that the pages of one search cost a slice each."""
         alerts = self.org.alerts
         table = alerts.v6 if v6 else alerts.v7
+        spec = sort_spec(body.get("sort"))
+        selection = {k: body.get(k) for k in ("query", "criteria", "exclusions", "time_range")}
+        key = (v6, kind, json.dumps(selection, sort_keys=True, default=str), repr(spec))
+
+        def compute() -> list[int]:
+            indices = self.alert_select(body, v6=v6, kind=kind)
+            default = [("create_time" if v6 else "backend_timestamp", True)]
+            return table.sorted(indices, spec or default, default=default)
+
+        return alerts.ordered(key, compute)
+
+    def alert_page(self, body: dict[str, Any], ordered: list[int]) -> list[int]:
         offset, rows = cloud_page(body, default_rows=10, one_based=True)
-        default = [("create_time" if v6 else "backend_timestamp", True)]
-        top = table.top(indices, sort_spec(body.get("sort")), offset + rows, default=default)
-        return top[offset : offset + rows]
+        return ordered[offset : offset + rows]
 
     def facets(self, body: dict[str, Any], indices: list[int], *, v6: bool) -> dict[str, Any]:
         alerts = self.org.alerts
@@ -153,7 +173,7 @@ class AlertHandlers(CloudHandlers):
             if not isinstance(text, str) or not text:
                 raise cloud_error(400, "INVALID_ARGUMENT", "note is required")
             return json_response(self.org.alerts.add_note(alert_id, text, self.config.api_username))
-        return json_response({"results": list(self.org.alerts.notes.get(alert_id, []))})
+        return _notes_json(self.org.alerts.notes.get(alert_id, []))
 
     async def v7_delete_note(self, request: Request) -> Response:
         index = self.alert_by_id(request)
@@ -163,6 +183,7 @@ class AlertHandlers(CloudHandlers):
         if len(kept) == len(notes):
             raise cloud_error(404, "NOT_FOUND", "note not found")
         self.org.alerts.notes[alert_id] = kept
+        self.org.alerts.changed()
         return no_content()
 
 
@@ -172,8 +193,8 @@ class AlertV7Routes(AlertHandlers):
     # ------------------------------------------------------------------------------ alerts v7
     async def v7_search(self, request: Request) -> Response:
         body = body_dict(await read_json(request, required=False))
-        indices = self.alert_select(body, v6=False)
-        page = self.alert_page(body, indices, v6=False)
+        indices = self.alert_search(body, v6=False)
+        page = self.alert_page(body, indices)
         alerts = self.org.alerts
         return json_response(
             {
@@ -247,16 +268,10 @@ class AlertV7Routes(AlertHandlers):
 
     async def v7_history(self, request: Request) -> Response:
         index = self.alert_by_id(request)
-        row = self.org.alerts.rows()[index]
-        created = {
-            "type": "CREATED",
-            "create_timestamp": row["backend_timestamp"],
-            "changed_by": "ALERT_CREATION",
-            "changed_by_type": "SYSTEM",
-        }
-        return json_response(
-            {"history": [created, *self.org.alerts.history_log.get(row["id"], [])]}
-        )
+        alerts = self.org.alerts
+        row = alerts.rows()[index]
+        created = alerts.creation_history(index)
+        return json_response({"history": [created, *alerts.history_log.get(row["id"], [])]})
 
     def threat_alerts(self, threat_id: str) -> list[int]:
         alerts = self.org.alerts
@@ -277,7 +292,7 @@ class AlertV7Routes(AlertHandlers):
             return json_response(
                 alerts.add_note(threat, text, self.config.api_username, threat=True)
             )
-        return json_response({"results": list(alerts.threat_notes.get(threat, []))})
+        return _notes_json(alerts.threat_notes.get(threat, []))
 
     async def threat_delete_note(self, request: Request) -> Response:
         threat = request.path_params["threat_id"]
@@ -286,15 +301,13 @@ class AlertV7Routes(AlertHandlers):
         if len(kept) == len(notes):
             raise cloud_error(404, "NOT_FOUND", "note not found")
         self.org.alerts.threat_notes[threat] = kept
+        self.org.alerts.changed()
         return no_content()
 
     async def threat_history(self, request: Request) -> Response:
         threat = request.path_params["threat_id"]
-        alerts = self.org.alerts
-        events = []
-        for i in self.threat_alerts(threat):
-            events.extend(alerts.history_log.get(alerts.rows()[i]["id"], []))
-        return json_response({"history": events})
+        self.threat_alerts(threat)
+        return json_response({"history": list(self.org.alerts.threat_history_log.get(threat, []))})
 
     async def threat_tags(self, request: Request) -> Response:
         threat = request.path_params["threat_id"]
@@ -354,8 +367,10 @@ class AlertV7Routes(AlertHandlers):
                     else "NOT_APPLIED",
                     "threat_notes_present": bool(alerts.threat_notes.get(threat)),
                     "tags": sorted({t for r in rows for t in r["tags"]}),
-                    "device_count": len({r["device_id"] for r in rows}),
-                    "workload_count": 0,
+                    "device_count": len({r["device_id"] for r in rows if "device_id" in r}),
+                    "workload_count": len(
+                        {r["k8s_workload_name"] for r in rows if "k8s_workload_name" in r}
+                    ),
                     "most_recent_alert": alerts.render_v7(newest),
                 }
             )
@@ -432,8 +447,8 @@ class AlertV6Routes(AlertHandlers):
 
     async def v6_search(self, request: Request) -> Response:
         body = body_dict(await read_json(request, required=False))
-        indices = self.alert_select(body, v6=True, kind=self.v6_kind(request))
-        page = self.alert_page(body, indices, v6=True)
+        indices = self.alert_search(body, v6=True, kind=self.v6_kind(request))
+        page = self.alert_page(body, indices)
         alerts = self.org.alerts
         return json_response(
             {"results": [alerts.render_v6(i) for i in page], "num_found": len(indices)}

@@ -212,7 +212,7 @@ class DefenseRoutes(CloudHandlers):
         return policy
 
     async def list_policies(self, request: Request) -> Response:
-        return json_response(_ok(policies=list(self.defense.policies.values())))
+        return _listing(request, list(self.defense.policies.values()), lambda p: p)
 
     async def create_policy(self, request: Request) -> Response:
         info = _policy_body(await read_json(request))

@@ -265,7 +265,7 @@ class AuthEventRoutes(SearchJobHandlers):
             found = [i for i in (store.index_of(str(e)) for e in ids) if i is not None]
         else:
             index = self.org.alerts.index_of(str(alert_id))
-            device = self.org.alerts.rows()[index]["device_id"] if index is not None else None
+            device = self.org.alerts.rows()[index].get("device_id") if index is not None else None
             found = [i for i in range(store.count) if store.doc(i)["device_id"] == device][:10]
         return self.detail_job("auth_detail", found, lambda i: store.doc(i, full=True))
 

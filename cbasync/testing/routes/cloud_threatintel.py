@@ -192,12 +192,12 @@ class ThreatIntelRoutes(CloudHandlers):
         return json_response({key: wl[which]})
 
     def report_by_id(self, report_id: str) -> dict[str, Any] | None:
+        """A watchlist report by its id, or a feed report as ``<feed_id>-<report_id>``."""
         if report_id in self.intel.reports:
             return self.intel.reports[report_id]
-        feed_id, sep, rid = report_id.partition("-")
-        if sep and feed_id in self.intel.feed_reports:
-            return next((r for r in self.intel.feed_reports[feed_id] if r["id"] == rid), None)
-        return None
+        feed_id, sep, _ = report_id.partition("-")
+        listed = self.intel.feed_report(report_id) if sep else None
+        return listed[1] if listed is not None and listed[0] == feed_id else None
 
     async def create_report(self, request: Request) -> Response:
         body = body_dict(await read_json(request))
@@ -209,6 +209,13 @@ class ThreatIntelRoutes(CloudHandlers):
     async def report(self, request: Request) -> Response:
         rid = request.path_params["report_id"]
         found = self.intel.reports.get(rid)
+        if found is None and request.method == "GET":
+            # A watchlist lists a feed's report as <feed_id>-<report_id>, and the watchlist
+            # manager answers for it under that id (carbon-black-cloud-sdk's Watchlist.reports
+            # fetches each listed id here).
+            listed = self.intel.feed_report(rid) if "-" in rid else None
+            if listed is not None:
+                return json_response({**listed[1], "id": rid})
         if found is None:
             raise cloud_error(404, "NOT_FOUND", f"Report {rid} not found")
 
@@ -250,10 +257,18 @@ class ThreatIntelRoutes(CloudHandlers):
         return json_response({"ignored": (rid, ioc) in self.intel.ignored_iocs})
 
     async def report_severity(self, request: Request) -> Response:
-        rid = request.path_params["report_id"]
-        found = self.report_by_id(rid)
-        if found is None or rid in self.intel.reports:
-            raise cloud_error(404, "NOT_FOUND", f"Feed report {rid} not found")
+        # A feed report's custom severity, addressed by its bare id (as carbon-black-cloud-sdk's
+        # Report.custom_severity sends it and as the answers name it) or as <feed_id>-<id>;
+        # watchlist reports have none.
+        listed = None
+        if request.path_params["report_id"] not in self.intel.reports:
+            listed = self.intel.feed_report(request.path_params["report_id"])
+        if listed is None:
+            raise cloud_error(
+                404, "NOT_FOUND", f"Feed report {request.path_params['report_id']} not found"
+            )
+        found = listed[1]
+        rid = found["id"]
         if request.method == "PUT":
             body = body_dict(await read_json(request))
             severity = body.get("severity")

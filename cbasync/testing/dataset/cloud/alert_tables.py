@@ -93,6 +93,20 @@ V7_FACET_FIELDS = (
     "alert_origin",
     "watchlists_name",
     "device_location",
+    "k8s_cluster",
+    "k8s_namespace",
+    "k8s_kind",
+    "k8s_workload_name",
+    "k8s_policy",
+    "k8s_policy_id",
+    "k8s_rule",
+    "k8s_rule_id",
+    "connection_type",
+    "rule_id",
+    "vendor_name",
+    "product_name",
+    "external_device_friendly_name",
+    "threat_name",
 )
 
 
@@ -145,11 +159,25 @@ V7_KEYWORD_FIELDS = (
     "external_device_friendly_name",
     "serial_number",
     "vendor_name",
-    "rule_name",
+    "vendor_id",
+    "product_name",
+    "product_id",
     "threat_name",
-    "cluster_name",
-    "namespace",
-    "workload_name",
+    "rule_id",
+    "rule_category_id",
+    "k8s_cluster",
+    "k8s_namespace",
+    "k8s_kind",
+    "k8s_workload_name",
+    "k8s_pod_name",
+    "k8s_policy",
+    "k8s_policy_id",
+    "k8s_rule",
+    "k8s_rule_id",
+    "connection_type",
+    "netconn_remote_ip",
+    "netconn_remote_domain",
+    "netconn_protocol",
 )
 
 
@@ -228,7 +256,9 @@ def alert_table(alerts: AlertSource, *, v6: bool) -> Table:
                 w["name"] for w in alerts.rows()[i].get("watchlists", [])
             ],
             "watchlists_id": lambda i: [w["id"] for w in alerts.rows()[i].get("watchlists", [])],
-            "remote_ip": raw("remote_ip"),
+            "netconn_remote_port": raw("netconn_remote_port"),
+            "netconn_local_port": raw("netconn_local_port"),
+            "remote_is_private": raw("remote_is_private"),
         }
     )
     if not v6:
@@ -246,6 +276,9 @@ def alert_table(alerts: AlertSource, *, v6: bool) -> Table:
                 "device_external_ip": "ip",
                 "alert_notes_present": "bool",
                 "threat_notes_present": "bool",
+                "netconn_remote_port": "number",
+                "netconn_local_port": "number",
+                "remote_is_private": "bool",
             }
         )
         return Table(
@@ -296,12 +329,29 @@ def alert_table(alerts: AlertSource, *, v6: bool) -> Table:
             "threat_cause_actor_sha256": raw("process_sha256"),
             "watchlist_id": lambda i: [w["id"] for w in alerts.rows()[i].get("watchlists", [])],
             "watchlist_name": lambda i: [w["name"] for w in alerts.rows()[i].get("watchlists", [])],
+            # The v6 names of the fields wire §6.3 renames.
+            "cluster_name": raw("k8s_cluster"),
+            "namespace": raw("k8s_namespace"),
+            "workload_kind": raw("k8s_kind"),
+            "workload_name": raw("k8s_workload_name"),
+            "replica_id": raw("k8s_pod_name"),
+            "rule_name": raw("k8s_rule"),
+            "remote_ip": raw("netconn_remote_ip"),
+            "remote_domain": raw("netconn_remote_domain"),
+            "port": raw("netconn_local_port"),
+            "protocol": raw("netconn_protocol"),
         }
     )
     schema6: dict[str, FieldType] = dict.fromkeys(v6_cols, "keyword")
     schema6.update(dict.fromkeys(V6_TIME_CRITERIA, "date"))
     schema6.update(
-        {"severity": "number", "device_id": "number", "policy_id": "number", "reason": "text"}
+        {
+            "severity": "number",
+            "device_id": "number",
+            "policy_id": "number",
+            "port": "number",
+            "reason": "text",
+        }
     )
     return Table(
         count=lambda: alerts.count,

@@ -280,9 +280,15 @@ class DefenseStore:
 
     # -- notifications ---------------------------------------------------------------------------
     def next_notifications(self, limit: int = 25) -> list[dict[str, Any]]:
-        """The next queued notifications (alerts, oldest first); retrieved ones leave the queue."""
+        """The next queued notifications (alerts, oldest first); retrieved ones leave the queue.
+
+        Only alerts on a device are notified (Endpoint Standard knows nothing of containers)."""
         alerts = self.alerts
-        order = sorted(range(alerts.count), key=lambda i: alerts.rows()[i]["backend_timestamp"])
+        rows = alerts.rows()
+        order = sorted(
+            (i for i in range(alerts.count) if "device_id" in rows[i]),
+            key=lambda i: rows[i]["backend_timestamp"],
+        )
         batch = order[self._notified : self._notified + limit]
         self._notified += len(batch)
         out = []
@@ -303,16 +309,16 @@ class DefenseStore:
                         "time": int(epoch_of(row["backend_timestamp"]) * 1000),
                         "indicators": [
                             {
-                                "applicationName": row["process_name"],
-                                "sha256Hash": row["process_sha256"],
+                                "applicationName": row.get("process_name"),
+                                "sha256Hash": row.get("process_sha256"),
                                 "indicatorName": t,
                             }
-                            for t in row["ttps"]
+                            for t in row.get("ttps", ())
                         ],
                         "threatCause": {
-                            "actor": row["process_sha256"],
-                            "actorName": row["process_name"],
-                            "reputation": row["process_reputation"],
+                            "actor": row.get("process_sha256"),
+                            "actorName": row.get("process_name"),
+                            "reputation": row.get("process_reputation"),
                             "threatCategory": "NON_MALWARE",
                             "actorType": None,
                             "reason": row["reason_code"],

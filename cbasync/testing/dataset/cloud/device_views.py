@@ -11,13 +11,30 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from cbasync.testing.dataset.cloud.common import iso, stable
+from cbasync.testing.dataset.cloud.common import iso, stable, uuid_of
 from cbasync.testing.dataset.endpoints import Endpoint
 
-__all__ = ["ORG_ID", "DeviceExtra", "DeviceFacts", "DeviceViews"]
+__all__ = ["ASSET_GROUPS", "ORG_ID", "VCENTER", "DeviceExtra", "DeviceFacts", "DeviceViews"]
 
 # The organization id shown on devices (the org key is what clients address it by).
 ORG_ID = 1105
+
+#: The org's asset groups: id, name, and how a device becomes a member (a DYNAMIC group's
+#: query matches servers; the MANUAL group was filled by hand with every fifth device).
+ASSET_GROUPS = (
+    ("db416fa2-d5f2-4fb5-8a5e-cd89f6ecda16", "Servers", "DYNAMIC"),
+    ("509f437f-6b9a-4b8e-996e-9183b35f9069", "Incident watch", "MANUAL"),
+)
+#: The vCenter that manages the org's virtual machines (servers and domain controllers).
+VCENTER = {
+    "appliance_name": "cb-appliance-01",
+    "appliance_uuid": "f6660a01-b0e5-46a7-aed0-45bf988ea78c",
+    "cluster_name": "Cluster-01",
+    "datacenter_name": "Datacenter-East",
+    "vcenter_name": "VMware vCenter Server 7.0.3 build-20150588",
+    "vcenter_host_url": "10.105.5.63",
+    "vcenter_uuid": "4a6b1382-f917-4e1a-8564-374cb7274bd7",
+}
 
 
 @dataclass
@@ -68,6 +85,7 @@ class DeviceViews:
         if ep.os_family == "windows":
             states.append("SECURITY_CENTER_OPTLN_DISABLED")
         av = ["AV_ACTIVE", "ONDEMAND_SCAN_DISABLED"] if ep.os_family == "windows" else []
+        vm = ep.host_type != "workstation"
         if extra.scan_enabled and av:
             av[1] = "ONDEMAND_SCAN_ENABLED"
         user = ep.username
@@ -108,7 +126,7 @@ class DeviceViews:
             "av_last_scan_time": iso(extra.scan_changed) if extra.scan_changed else None,
             "av_master": False,
             "av_product_version": "4.14.3.454" if windows else None,
-            "av_update_servers": [],
+            "av_update_servers": None,
             "av_vdf_version": "8.20.40.20" if windows else None,
             "av_pack_version": "8.5.0.94" if windows else None,
             "av_ave_version": "8.3.62.236" if windows else None,
@@ -135,8 +153,8 @@ class DeviceViews:
             "uninstall_requested": extra.uninstall_requested is not None,
             "windows_platform": None,
             "linux_kernel_version": "5.15.0-91-generic" if ep.os_family == "linux" else None,
-            "virtual_machine": ep.host_type != "workstation",
-            "virtualization_provider": "VMW_ESX" if ep.host_type != "workstation" else "UNKNOWN",
+            "virtual_machine": vm,
+            "virtualization_provider": "VMW_ESX" if vm else "UNKNOWN",
             "vdi_base_device": None,
             "last_shutdown_time": None,
             "last_reset_time": None,
@@ -151,9 +169,20 @@ class DeviceViews:
             "host_based_firewall_failure_reason": None,
             "host_based_firewall_status": None,
             "base_device": None,
-            "asset_group": [],
-            "vulnerability_score": round(stable("vuln", ep.index) % 1000 / 100, 2),
-            "vulnerability_severity": ("LOW", "MODERATE", "IMPORTANT", "CRITICAL")[ep.index % 4],
+            "asset_group": [
+                {"id": group_id, "name": name, "membership_type": membership}
+                for group_id, name, membership in ASSET_GROUPS
+                if (vm if membership == "DYNAMIC" else ep.index % 5 == 0)
+            ],
+            "vuln_score": round(stable("vuln", ep.index) % 1000 / 100, 2),
+            "vuln_severity": ("LOW", "MODERATE", "IMPORTANT", "CRITICAL")[ep.index % 4],
+            # VMware workloads: where the virtual machine runs (None on physical machines).
+            **{key: value if vm else None for key, value in VCENTER.items()},
+            "esx_host_name": f"esx-{ep.index % 4 + 1:02d}.example.net" if vm else None,
+            "esx_host_uuid": uuid_of("esx", ep.index % 4) if vm else None,
+            "vm_ip": ep.internal_ip if vm else None,
+            "vm_name": ep.hostname if vm else None,
+            "vm_uuid": uuid_of("vm", ep.device_id) if vm else None,
         }
 
     def v3(self: DeviceFacts, ep: Endpoint) -> dict[str, Any]:

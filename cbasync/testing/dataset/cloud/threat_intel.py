@@ -117,6 +117,21 @@ class ThreatIntelStore:
             "visibility": None,
         }
 
+    def feed_report(self, report_id: str) -> tuple[str, dict[str, Any]] | None:
+        """A feed's report and its feed id, by ``<feed_id>-<report_id>`` (how watchlists list
+        them and how the ignore routes address them) or by the report's bare id (how the
+        severity routes address them)."""
+        feed_id, sep, rid = report_id.partition("-")
+        if sep and feed_id in self.feed_reports:
+            found = next((r for r in self.feed_reports[feed_id] if r["id"] == rid), None)
+            if found is not None:
+                return feed_id, found
+        for feed_id, reports in self.feed_reports.items():
+            for report in reports:
+                if report["id"] == report_id:
+                    return feed_id, report
+        return None
+
     def new_id(self, kind: str, length: int = 20) -> str:
         self._counter += 1
         return short_id(kind, self.seed, self._counter, "new", length=length)

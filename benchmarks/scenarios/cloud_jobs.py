@@ -1,4 +1,4 @@
-"""Carbon Black Cloud scenarios: cbasync against carbon-black-cloud-sdk 1.5.10.
+"""Carbon Black Cloud search-job scenarios: cbasync against carbon-black-cloud-sdk 1.5.10.
 
 - S3 concurrent hunts: 20 Auth Events searches of 5,000 results each, every server job taking
   2 s, 20 ms of latency per request. The official SDK runs them one after another (its queries
