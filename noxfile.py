@@ -63,6 +63,16 @@ def docs(session: nox.Session) -> None:
 
 
 @nox.session
+def notebook(session: nox.Session) -> None:
+    """The example notebook, executed top to bottom against the emulator in a Jupyter kernel
+    (pandas, matplotlib), with its displays checked (tests/notebook_check.py)."""
+    session.install(".", *_group("notebook"))
+    # The kernel's inline backend draws PNGs without a display, whatever the environment says.
+    session.env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    session.run("python", "tests/notebook_check.py", "examples/notebook.ipynb")
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks: cbasync against the official SDK (cbapi 2.x) on one emulator process over
     loopback TLS. `nox -s bench -- S1` runs one scenario; `nox -s bench -- --help` lists the

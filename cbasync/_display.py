@@ -139,8 +139,8 @@ class ResultList(list[T]):
             summary = item._display_summary() if isinstance(item, Displayable) else {"": item}
             rows.append(summary)
             columns.extend(name for name in summary if name not in columns)
-        kinds = sorted({type(item).__name__ for item in self})
-        caption = f"{len(self)} {' / '.join(kinds) or 'result'}{'s' * (len(self) != 1)}"
+        kinds = " / ".join(sorted({type(item).__name__ for item in self}))
+        caption = f"{kinds}: {len(self)} result{'s' * (len(self) != 1)}" if self else "no results"
         return table_html(caption, columns, [[r.get(c) for c in columns] for r in rows], len(self))
 
 

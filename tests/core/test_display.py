@@ -169,11 +169,12 @@ async def test_all_returns_a_list_that_jupyter_shows_as_a_bounded_table(
     table = results._repr_html_()
     assert table.count("<tr><td") == MAX_ROWS + 1  # the rows shown and the "more" row
     assert f"... {AccountQuery.total - MAX_ROWS} more" in table
-    assert f"{AccountQuery.total} Accounts" in table
+    assert f"Account: {AccountQuery.total} results" in table
     for column in ("id", "hostname", "username", "status"):
         assert f">{column}</th>" in table
     assert SECRET not in table
     assert ResultList([])._repr_html_().count("<tr><td") == 0
+    assert "no results" in ResultList([])._repr_html_()
     assert ResultList([1, "two"])._repr_html_().count("<tr><td") == 2
 
 
