@@ -8,6 +8,10 @@ extra) run through :func:`run`, so every one of them
 - reports a bad flag or value in one line naming it, never a traceback;
 - never prints a token: it is read from a hidden prompt or stdin and leaves only as a masked
   :class:`~cbasync.Secret` (a canary test runs every command with a planted token).
+
+A new sub-command is a module here and a row of :data:`cbasync.cli.COMMANDS`: ``lr`` (Live
+Response across many devices, with a progress bar and a table or JSON lines per device) will be
+``cbasync/_cli/lr.py``, built on the Live Response pool, with rich's progress bar and ``Exit``.
 """
 
 from __future__ import annotations
