@@ -26,6 +26,7 @@ from cbasync.errors import (
 )
 
 if TYPE_CHECKING:
+    from cbasync._display import ResultList
     from cbasync._httpx import Timeout
     from cbasync._multipart import Upload
     from cbasync._response import Response
@@ -50,6 +51,7 @@ __all__ = [
     "QuerySyntaxError",
     "RateLimitError",
     "Response",
+    "ResultList",
     "Secret",
     "ServerError",
     "SessionLimitError",
@@ -68,6 +70,7 @@ _LAZY = {
     "CbProtectionAPI": "cbasync.protection",
     "CbResponseAPI": "cbasync.response",
     "Response": "cbasync._response",
+    "ResultList": "cbasync._display",
     "Timeout": "cbasync._httpx",
     "Upload": "cbasync._multipart",
 }

@@ -55,6 +55,7 @@ __all__ = [
     "reclaim_stranded",
     "request_origin",
     "send",
+    "ssl_context",
     "total_deadline",
 ]
 
@@ -135,7 +136,7 @@ def build_client(
             transport=transport, timeout=timeout, follow_redirects=False, trust_env=False
         )
     return httpx.AsyncClient(
-        verify=_ssl_context(credentials),
+        verify=ssl_context(credentials),
         proxy=credentials.proxy,
         trust_env=not credentials.ignore_system_proxy,
         limits=httpx.Limits(
@@ -146,7 +147,8 @@ def build_client(
     )
 
 
-def _ssl_context(creds: Credentials) -> ssl.SSLContext:
+def ssl_context(creds: Credentials) -> ssl.SSLContext:
+    """The TLS settings a client of these credentials uses (``cbasync check`` probes with it)."""
     if creds.ssl_verify and not creds.ssl_cert_file:
         return _default_ssl_context(creds.ssl_verify_hostname, creds.ssl_force_tls_1_2)
     if creds.ssl_verify:

@@ -2,8 +2,14 @@
 
 It reads the first word of the command line and hands the whole line to the module that owns
 that sub-command, importing it only then: ``cbasync emulator ...`` is the emulator's
-(:mod:`cbasync.testing.cli`), so the SDK never imports its emulator unless asked to serve it.
-SDK sub-commands get a row in :data:`COMMANDS` the same way.
+(:mod:`cbasync.testing.cli`), so the SDK never imports its emulator unless asked to serve it;
+the SDK's own sub-commands live in :mod:`cbasync._cli` and need the ``cli`` extra (click, rich).
+A sub-command is one row of :data:`COMMANDS`: a module whose ``main(argv) -> int`` takes the
+whole line (``["check", "--profile", "prod"]``).
+
+Exit codes (every sub-command): 0 done; 1 what it did failed (unreachable server, refused token,
+a port in use); 2 the command line or its input is wrong (or an extra is missing); 130
+interrupted.
 """
 
 from __future__ import annotations
@@ -13,12 +19,20 @@ import sys
 from collections.abc import Sequence
 from typing import Protocol, cast
 
+from cbasync._version import __version__
+
 __all__ = ["COMMANDS", "main"]
 
 # Sub-command -> (module whose ``main(argv)`` runs it, given the whole line; one-line help).
+# ``lr`` (Live Response across many devices) joins once cbasync.live_response is in.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("cbasync._cli.check", "check a credential profile: connection, TLS, token, version"),
+    "configure": ("cbasync._cli.configure", "write a credential profile (~/.carbonblack)"),
+    "demo": ("cbasync._cli.demo", "run a triage demo against the embedded emulator"),
     "emulator": ("cbasync.testing.cli", "serve the Carbon Black server emulator on loopback"),
 }
+#: Modules a sub-command needs that come with an extra, and which extra.
+_EXTRAS = {"click": "cli", "rich": "cli", "starlette": "emulator", "uvicorn": "emulator"}
 
 
 class _SubCommand(Protocol):
@@ -29,8 +43,10 @@ def _usage() -> str:
     width = max(len(name) for name in COMMANDS)
     rows = "\n".join(f"  {name:<{width}}  {text}" for name, (_, text) in sorted(COMMANDS.items()))
     return (
-        "usage: cbasync COMMAND [ARGS...]\n\ncbasync: async Carbon Black SDK tools\n\n"
+        "usage: cbasync [--version] COMMAND [ARGS...]\n\n"
+        "cbasync: async Carbon Black SDK tools\n\n"
         f"commands:\n{rows}\n\n'cbasync COMMAND --help' describes a command.\n"
+        "Exit codes: 0 done, 1 failed, 2 bad command line or input, 130 interrupted.\n"
     )
 
 
@@ -40,10 +56,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command in ("-h", "--help"):
         print(_usage(), end="")
         return 0
-    if command not in COMMANDS:
-        if command is not None:
-            print(f"cbasync: unknown command {command!r}\n", file=sys.stderr)
+    if command in ("-V", "--version"):
+        print(f"cbasync {__version__}")
+        return 0
+    if command is None:
         print(_usage(), end="")
         return 2
-    module = cast(_SubCommand, importlib.import_module(COMMANDS[command][0]))
-    return module.main(args)
+    if command not in COMMANDS:
+        print(f"cbasync: unknown command {command!r}\n\n{_usage()}", end="", file=sys.stderr)
+        return 2
+    try:
+        module = cast(_SubCommand, importlib.import_module(COMMANDS[command][0]))
+    except ModuleNotFoundError as exc:
+        extra = _EXTRAS.get((exc.name or "").partition(".")[0])
+        if extra is None:
+            raise
+        print(
+            f"cbasync {command} needs the {extra} extra: pip install 'cbasync[{extra}]'",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        return module.main(args)
+    except KeyboardInterrupt:
+        print(f"cbasync {command}: interrupted", file=sys.stderr)
+        return 130

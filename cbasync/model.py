@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 import pydantic
 
-from cbasync import errors
+from cbasync import _display, errors
 from cbasync._join import BoundJoin, ItemAccess, join
-from cbasync.models._base import MASK, CbModel, is_secret
+from cbasync.models._base import CbModel
 
 if TYPE_CHECKING:
     from cbasync._cache import ObjectCache
@@ -88,6 +88,9 @@ class Model(CbModel):
     settable_fields: ClassVar[frozenset[str] | None] = None
     #: What to do instead of setting a name: ``{"group": "await sensor.set_group(group)"}``.
     setter_hints: ClassVar[dict[str, str]] = {}
+    #: Fields shown beside the key in ``repr()`` and in result tables (empty: the first three
+    #: of ``cbasync._display.SUMMARY_CANDIDATES`` the object has).
+    display_fields: ClassVar[tuple[str, ...]] = ()
 
     # The client-side state lives in one slot, not in pydantic private attributes: those are
     # initialised per instance in Python and made page parsing ~3x slower (measured on
@@ -411,10 +414,71 @@ class Model(CbModel):
         await self.api.transport.request("DELETE", route, path_params={"id": self.key})
 
     # -- printing -------------------------------------------------------------------------
+    # Every display shows what the object holds, never fetches, and masks credentials.
+
+    @property
+    def _state_label(self) -> str:
+        state = self._state
+        if state.stub:
+            return "unfetched"
+        return "loaded" if state.full else ("new" if state.new else "partial")
+
+    def _set_values(self) -> dict[str, Any]:
+        """Fields that hold a value (or were changed), by attribute name, then unknown fields."""
+        marks = self.dirty_fields()
+        values: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            if name in self.__dict__ and (self.__dict__[name] is not None or name in marks):
+                values[name] = self.__dict__[name]
+        values.update(self.__pydantic_extra__ or {})
+        return values
+
+    def _display_summary(self) -> dict[str, Any]:
+        """The key and the identifying fields, masked: a repr's and a result table's columns."""
+        values = self._set_values()
+        names = self.display_fields or _display.summary_names(
+            _display.SUMMARY_CANDIDATES, (n for n, v in values.items() if v not in (None, "")), 3
+        )
+        summary = {self.primary_key: self._display_key()}
+        for name in names:
+            if name != self._key_field() and name in values:
+                summary[name] = _display.masked(name, values[name])
+        return summary
+
+    def _display_key(self) -> Any:
+        """The primary key field's own value (a model whose ``key`` is composite, such as a
+        process's (id, segment), still shows its ``id``)."""
+        value = self._current(self._key_field())
+        return self.key if value is _MISSING else value
 
     def __repr__(self) -> str:
-        state = "loaded" if self._state.full else ("new" if self._state.new else "partial")
-        return f"<{type(self).__name__} {self.primary_key}={self.key!r} ({state})>"
+        shown = " ".join(
+            f"{name}={_display.short(repr(value), 60)}"
+            for name, value in self._display_summary().items()
+        )
+        return f"<{type(self).__name__} {shown} ({self._state_label})>"
+
+    def __rich_repr__(self) -> Any:
+        """rich's pretty printer: the key, then every field that holds a value (masked)."""
+        yield self.primary_key, self._display_key()
+        for name, value in self._set_values().items():
+            if name != self._key_field():
+                yield name, _display.masked(name, value)
+
+    def _repr_html_(self) -> str:
+        """Jupyter: a table of the fields that hold a value (masked), changes marked."""
+        state = self._state
+        marks = self.dirty_fields()
+        where = f", bound to {state.api.url}" if state.api is not None else ""
+        rows = [
+            (marks.get(name, ""), name, _display.masked(name, value))
+            for name, value in sorted(self._set_values().items())
+        ]
+        return _display.object_html(
+            f"{type(self).__name__} {self.primary_key}={self._display_key()!r}",
+            f"({self._state_label}{where})",
+            rows,
+        )
 
     def __str__(self) -> str:
         state = self._state
@@ -428,22 +492,13 @@ class Model(CbModel):
             lines.append(" Partially initialized. Use .refresh() to load all attributes")
         lines.append("-" * 79)
         marks = self.dirty_fields()
-        values: dict[str, Any] = {}
-        for name in type(self).model_fields:
-            if name in self.__dict__ and (self.__dict__[name] is not None or name in marks):
-                values[name] = self.__dict__[name]
-        values.update(self.__pydantic_extra__ or {})
+        values = self._set_values()
         width = max((len(name) for name in values), default=0)
         for name in sorted(values):
             mark = f"({marks[name]})" if name in marks else "   "
-            shown = MASK if is_secret(name) and values[name] else _short(values[name])
+            shown = _display.short(_display.masked(name, values[name]))
             lines.append(f"{mark} {name:>{width}}: {shown}")
         return "\n".join(lines)
-
-
-def _short(value: Any) -> str:
-    text = str(value)
-    return text if len(text) <= 200 else text[:197] + "..."
 
 
 class _State:

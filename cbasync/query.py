@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn, Protocol, Ty
 
 from typing_extensions import Self
 
-from cbasync import errors
+from cbasync import _display, errors
+from cbasync._display import ResultList
 from cbasync._iterators import StepIterator
 from cbasync._pagination import DEFAULT_CONCURRENCY, OffsetPaginator, Page
 
@@ -140,6 +141,31 @@ class Query(abc.ABC, Generic[M]):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._model.__name__} q={self.query_string!r}>"
 
+    def _describe(self) -> dict[str, Any]:
+        """What the query will ask, as its displays show it (nothing is sent to show it)."""
+        description: dict[str, Any] = {"model": self._model.__name__, "q": self.query_string}
+        if self._sort:
+            description["sort"] = self._sort
+        if self._slices:
+            description["slices"] = ", ".join(
+                f"[{'' if s.start is None else s.start}:{'' if s.stop is None else s.stop}]"
+                for s in self._slices
+            )
+        description["page size"] = self._page_size
+        return description
+
+    def __rich_repr__(self) -> Any:
+        yield from self._describe().items()
+
+    def _repr_html_(self) -> str:
+        """Jupyter: what the query will ask. Showing a query never runs it: ``await q.count()``
+        or ``await q.all()`` (a list that shows as a table) do."""
+        return _display.object_html(
+            type(self).__name__,
+            "(not run: await .count(), .first() or .all())",
+            [("", name, value) for name, value in self._describe().items()],
+        )
+
     # -- running --------------------------------------------------------------------------
 
     @abc.abstractmethod
@@ -199,9 +225,10 @@ class Query(abc.ABC, Generic[M]):
 
         return StepIterator(step)
 
-    async def all(self) -> list[M]:
-        """Every result in a list (mind the size: iterate instead for big result sets)."""
-        return [item async for item in self]
+    async def all(self) -> ResultList[M]:
+        """Every result in a list (mind the size: iterate instead for big result sets). The list
+        shows as a table in Jupyter."""
+        return ResultList([item async for item in self])
 
     async def first(self) -> M | None:
         """The first result, or ``None``."""

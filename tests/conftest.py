@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+# Small projects of their own, each run under its own async test runner by
+# tests/test_plugin_suites.py.
+collect_ignore = ["plugin_suites"]
+
 
 @pytest.fixture(
     params=[

@@ -13,7 +13,8 @@ With the SDK: ``async with app.client(CbResponseAPI) as api: ...`` (also ``CbPro
 ``CBCloudAPI``). Out of process: ``cbasync emulator --tls --ready-file ready.json`` or
 ``with spawn_server(config) as info: async with info.client(CbResponseAPI) as api: ...``.
 pytest fixtures (``cb_emulator``, ``cb_emulator_http``, ``cb_response_api``...) come with the
-``cbasync.testing.pytest_plugin`` entry point.
+``cbasync.testing.pytest_plugin`` entry point; a :class:`Recorder` in front of an app records the
+requests a client made and scripts answers for chosen routes (what respx does, on the emulator).
 
 This package is imported lazily: ``import cbasync`` never imports it, and importing it only loads
 the standard-library parts (config, clock, counters) until an attribute that needs starlette is
@@ -33,6 +34,7 @@ from cbasync.testing.config import (
     EmulatorConfig,
 )
 from cbasync.testing.counters import Counters, LiveResponseCounters
+from cbasync.testing.recorder import Call, Recorder
 
 if TYPE_CHECKING:
     from cbasync.testing.app import EmulatorApp, create_app
@@ -43,6 +45,7 @@ __all__ = [
     "DEFAULT_DATA_EPOCH",
     "DEFAULT_ORG_KEY",
     "DEFAULT_TOKEN",
+    "Call",
     "Clock",
     "Counters",
     "EmulatorApp",
@@ -52,6 +55,7 @@ __all__ = [
     "LiveResponseCounters",
     "ManualClock",
     "RealClock",
+    "Recorder",
     "ServerInfo",
     "create_app",
     "running_server",

@@ -4,6 +4,11 @@
 
     cbasync emulator --tls --ready-file /tmp/emu.json --processes 200000 --latency-ms 50
 
+Once it accepts connections it prints one line with what a client needs (the URL, the token, the
+org key and the CA's absolute path) and writes the same as JSON to ``--ready-file`` (absolute
+paths). A port in use, out of range or an address that cannot be bound is a one-line error and
+exit code 1 (in use) or 2 (bad value); so is any other bad flag value.
+
 Every flag maps onto one :class:`~cbasync.testing.config.EmulatorConfig` field and defaults to that
 field's documented default; ``--config FILE`` loads a JSON object of config fields first, and
 explicit flags override it. The flags are a contract: scripts outside this repository use them.
@@ -15,10 +20,12 @@ explicit flags override it. The flags are a contract: scripts outside this repos
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 from cbasync.testing.config import EmulatorConfig, config_from_json
@@ -226,8 +233,15 @@ def _run_emulator(args: argparse.Namespace) -> int:
         )
         return 2
     # Imported once the extra is known to be there, so a missing extra is the message above.
-    from cbasync.testing.server import EmulatorServer, run
+    from cbasync.testing.server import EmulatorServer, ServerInfo, run
 
+    if not 0 <= args.port <= _MAX_PORT:
+        print(
+            f"cbasync emulator: --port {args.port} is out of range (1-{_MAX_PORT}, or 0 for a "
+            "free port)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         config = _config_from_args(args)
     except (ValueError, TypeError, OSError) as exc:
@@ -238,12 +252,39 @@ def _run_emulator(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         tls=args.tls,
-        tls_dir=args.tls_dir,
-        ready_file=args.ready_file,
+        # Absolute, so the ready file tells another process (in another directory) where the
+        # CA is.
+        tls_dir=Path(args.tls_dir).resolve() if args.tls_dir else None,
+        ready_file=Path(args.ready_file).resolve() if args.ready_file else None,
         http=args.http,
     )
-    run(server)
+    try:
+        server.bind()
+    except OSError as exc:
+        in_use = getattr(exc, "errno", None) in _ADDRESS_IN_USE
+        reason = "the port is in use" if in_use else (exc.strerror or str(exc))
+        print(
+            f"cbasync emulator: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr
+        )
+        return 1 if in_use else 2
+    except OverflowError as exc:  # a port the OS refuses to encode
+        print(f"cbasync emulator: --port {args.port}: {exc}", file=sys.stderr)
+        return 2
+
+    def announce(info: ServerInfo) -> None:
+        print(
+            f"cbasync emulator ready: {info.url} token {info.token} org_key {info.org_key} "
+            f"ca_file {info.ca_file or 'none (plain http)'} (Ctrl+C stops it)",
+            flush=True,
+        )
+
+    run(server, on_ready=announce)
     return 0
+
+
+_MAX_PORT = 65_535
+# EADDRINUSE, and WSAEADDRINUSE on Windows.
+_ADDRESS_IN_USE = frozenset({errno.EADDRINUSE, 10048})
 
 
 def emulator_main(argv: Sequence[str] | None = None) -> int:
@@ -254,7 +295,10 @@ def emulator_main(argv: Sequence[str] | None = None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``argv`` (``["emulator", *flags]``, the line after ``cbasync``)."""
     parser = build_parser()
-    args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
+    try:
+        args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
+    except SystemExit as done:  # --help (0) or a bad flag (2, argparse printed why)
+        return done.code if isinstance(done.code, int) else 2
     if args.command == "emulator":
         return _run_emulator(args)
     parser.print_help()

@@ -215,6 +215,13 @@ class EmulatorServer:
         self.info: ServerInfo | None = None
         self._uvicorn: Any = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._bound: socket.socket | None = None
+
+    def bind(self) -> None:
+        """Bind and listen now, so a port in use or a bad address fails here with ``OSError``
+        (the command line turns it into one line) instead of inside the serving task."""
+        if self._bound is None:
+            self._bound = self._socket()
 
     def _socket(self) -> socket.socket:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
@@ -222,11 +229,15 @@ class EmulatorServer:
         # proto says TCP, and without it Nagle + delayed ACK add ~40 ms to every response that
         # uvicorn writes in two pieces (headers, body).
         sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind((self.host, self.port))
-        sock.listen(1024)
-        sock.setblocking(False)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.bind((self.host, self.port))
+            sock.listen(1024)
+            sock.setblocking(False)
+        except BaseException:
+            sock.close()  # a port in use or a bad address: no socket left behind
+            raise
         return sock
 
     def stop(self) -> None:
@@ -240,7 +251,9 @@ class EmulatorServer:
         """Serve until :meth:`stop`; reports the :class:`ServerInfo` once connections are accepted."""
         import uvicorn
 
-        sock = self._socket()
+        self.bind()
+        sock, self._bound = self._bound, None
+        assert sock is not None
         bound_host, bound_port = sock.getsockname()[:2]
         kwargs: dict[str, Any] = {}
         ca_file: str | None = None
@@ -332,8 +345,11 @@ async def _serve_task(
     await server.serve(task_status=task_status)
 
 
-async def serve_until_signalled(server: EmulatorServer) -> None:
-    """Serve until SIGINT or SIGTERM (what the CLI runs)."""
+async def serve_until_signalled(
+    server: EmulatorServer, on_ready: Callable[[ServerInfo], None] | None = None
+) -> None:
+    """Serve until SIGINT or SIGTERM (what the CLI runs); ``on_ready`` is called once the
+    server accepts connections."""
     async with anyio.create_task_group() as tg:
 
         async def watch_signals() -> None:
@@ -342,14 +358,24 @@ async def serve_until_signalled(server: EmulatorServer) -> None:
                     server.stop()
                     return
 
+        async def serve(*, task_status: anyio.abc.TaskStatus[ServerInfo]) -> None:
+            await server.serve(task_status=task_status)
+            tg.cancel_scope.cancel()
+
         tg.start_soon(watch_signals)
-        await server.serve()
-        tg.cancel_scope.cancel()
+        try:
+            info = await tg.start(serve)
+        except RuntimeError:
+            if server.info is not None:
+                raise
+            return  # stopped (a signal) before it accepted connections
+        if on_ready is not None:
+            on_ready(info)
 
 
-def run(server: EmulatorServer) -> None:
+def run(server: EmulatorServer, on_ready: Callable[[ServerInfo], None] | None = None) -> None:
     """Blocking entry point of the CLI."""
-    anyio.run(serve_until_signalled, server, backend="asyncio")
+    anyio.run(serve_until_signalled, server, on_ready, backend="asyncio")
 
 
 @contextlib.contextmanager

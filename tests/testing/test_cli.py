@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -130,3 +135,74 @@ def test_invalid_values_are_rejected(capsys: pytest.CaptureFixture[str]) -> None
 def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
     assert "emulator" in capsys.readouterr().out
+
+
+# --- serving: the startup line, the ready file, one-line errors ----------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def _serve(cwd: Path, *argv: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "cbasync", "emulator", "--processes", "100", *argv],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _stop(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    return out, err
+
+
+def test_the_startup_line_and_the_ready_file_give_absolute_paths(tmp_path: Path) -> None:
+    proc = _serve(tmp_path, "--tls", "--ready-file", "state/ready.json", "--token", "tok-1")
+    assert proc.stdout is not None
+    line = proc.stdout.readline()  # printed once it accepts connections
+    ready = json.loads((tmp_path / "state" / "ready.json").read_text())
+    out, _ = _stop(proc)
+    assert out == ""  # one line, nothing after it
+    ca_file = str(tmp_path / "state" / "cbasync-emulator-ca.pem")
+    assert ready["ca_file"] == ca_file
+    assert Path(ready["ca_file"]).is_absolute()
+    assert line == (
+        f"cbasync emulator ready: {ready['url']} token tok-1 org_key {ready['org_key']} "
+        f"ca_file {ca_file} (Ctrl+C stops it)\n"
+    )
+    assert ready["url"].startswith("https://localhost:")
+    assert not (tmp_path / "state" / "ready.json").exists()  # removed on a clean stop
+
+
+def test_a_port_in_use_is_one_line_and_exit_code_1(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        proc = _serve(tmp_path, "--port", str(port))
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert out == ""
+    assert err == f"cbasync emulator: cannot listen on 127.0.0.1:{port}: the port is in use\n"
+
+
+@pytest.mark.parametrize("port", ["70000", "-1"])
+def test_a_port_out_of_range_is_one_line_and_exit_code_2(
+    port: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["emulator", "--port", port]) == 2
+    assert capsys.readouterr().err == (
+        f"cbasync emulator: --port {port} is out of range (1-65535, or 0 for a free port)\n"
+    )
+
+
+def test_an_address_that_cannot_be_bound_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["emulator", "--host", "256.0.0.1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cbasync emulator: cannot listen on 256.0.0.1:0: ")
+    assert err.count("\n") == 1

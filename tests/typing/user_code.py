@@ -105,6 +105,9 @@ async def edr_processes(api: CbResponseAPI) -> None:
     first: Process | None = await query.first()
     only: Process = await query[:1].one()
     everything: list[Process] = await query[10:20].all()
+    records: list[dict[str, Any]] = [proc.model_dump() for proc in everything]  # for pandas
+    table: str = (await query[:5].all())._repr_html_()  # Jupyter's table
+    print(len(records), len(table))
     facets: dict[str, list[FacetValue]] = await query.facets("process_name", "hostname")
     name: str | None = facets["process_name"][0].name
     link: str = query.webui_link
