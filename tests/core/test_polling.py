@@ -118,3 +118,20 @@ async def test_max_wait_must_be_positive(max_wait: float) -> None:
 
     with pytest.raises(ValueError, match="max_wait"):
         await wait_until(fetch, success=bool, max_wait=max_wait)
+
+
+async def test_after_delays_the_first_poll_within_the_limit() -> None:
+    started = anyio.current_time()
+    polled: list[float] = []
+
+    async def fetch() -> str:
+        polled.append(anyio.current_time() - started)
+        return "complete"
+
+    await wait_until(fetch, success=lambda s: s == "complete", max_wait=5, after=0.03)
+    assert len(polled) == 1
+    assert polled[0] >= 0.03  # the answer that started it said "pending": no poll at once
+    with pytest.raises(errors.TimeoutError):  # `after` counts against max_wait
+        await wait_until(fetch, success=lambda s: False, max_wait=0.02, after=1.0)
+    with pytest.raises(ValueError, match="after"):
+        await wait_until(fetch, success=bool, max_wait=1, after=-1)
