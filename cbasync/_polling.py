@@ -44,6 +44,14 @@ class Backoff:
         self.factor = factor
         self.jitter = jitter
 
+    def resumed(self, elapsed: float) -> Backoff:
+        """These intervals as they would stand after ``elapsed`` seconds of polling (about
+        ``elapsed x (factor - 1)``, within ``initial`` and ``maximum``): for a wait whose
+        first poll was put off (``wait_until(after=...)``) by what the caller knew, so the
+        polls after it do not start over at ``initial``."""
+        initial = min(self.maximum, max(self.initial, elapsed * (self.factor - 1)))
+        return Backoff(initial, self.maximum, self.factor, self.jitter)
+
     def delay(self, poll: int) -> float:
         """Seconds to sleep after poll number ``poll`` (1-based)."""
         base = min(self.maximum, self.initial * self.factor ** (poll - 1))

@@ -102,6 +102,14 @@ async def test_server_hint_sets_the_delay() -> None:
     assert all(0.025 <= gap < 1 for gap in gaps)
 
 
+def test_a_resumed_backoff_continues_the_schedule_it_would_be_at() -> None:
+    backoff = Backoff(initial=0.05, maximum=2.0, factor=1.5, jitter=0.0)
+    assert backoff.resumed(0.0).initial == 0.05
+    assert backoff.resumed(1.0).initial == 0.5  # a second in: polls half a second apart
+    assert backoff.resumed(100.0).initial == 2.0  # never past the maximum
+    assert backoff.resumed(1.0).maximum == 2.0
+
+
 def test_backoff_grows_to_its_maximum_with_jitter() -> None:
     backoff = Backoff(initial=0.5, maximum=4, factor=2, jitter=0.1)
     assert 0.45 <= backoff.delay(1) <= 0.55
