@@ -15,6 +15,7 @@ whole life and are closed when their block ends, whatever ends it. This package 
 core and below the products: it imports no product.
 """
 
+from cbasync._limits import SessionSlots
 from cbasync.live_response.devices import DeviceRef, HasId, device_id_of
 from cbasync.live_response.dialect import (
     COMMAND_NAMES,
@@ -99,6 +100,7 @@ __all__ = [
     "RegistryValue",
     "SessionId",
     "SessionInfo",
+    "SessionSlots",
     "WalkEntry",
     "describe_result",
     "device_id_of",

@@ -18,6 +18,7 @@ from typing import Any, Protocol, TypeVar
 import anyio
 
 from cbasync import errors
+from cbasync._limits import SessionSlots
 from cbasync._polling import Backoff
 from cbasync._tasks import first_error, settled
 from cbasync._transport import Transport
@@ -125,6 +126,12 @@ class LiveResponse:
                 f"{self.dialect.name} allows at most {ceiling} concurrent sessions, not {value}"
             )
         self._state.slots.capacity = value
+
+    @property
+    def slots(self) -> SessionSlots:
+        """The client's session slots: how many are in use, the limit now (lower after the
+        server said "session limit reached"), how often it refused, the most held at once."""
+        return self._state.slots
 
     @property
     def sessions_open(self) -> int:
