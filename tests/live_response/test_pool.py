@@ -4,6 +4,7 @@ closed however the run ends (the emulator's counters say so)."""
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,7 +13,7 @@ import anyio
 import pytest
 
 from cbasync import errors
-from cbasync.live_response import JobResult, LiveResponseSession, Progress
+from cbasync.live_response import JobHandle, JobResult, LiveResponseSession, Progress
 from tests.live_response.conftest import (
     LINUX,
     OFFLINE,
@@ -88,7 +89,7 @@ async def test_a_device_s_jobs_share_its_session_in_order(server: Server) -> Non
     mine = [span for span in spans if span[0] == server.device(WINDOWS)]
     assert [span[4] for span in mine] == [0, 1, 2]  # in the order submitted
     assert len({span[1] for span in mine}) == 1  # one session
-    for before, after in zip(mine, mine[1:], strict=False):
+    for before, after in itertools.pairwise(mine):
         assert before[3] <= after[2]  # one after another
     assert server.counters.created == 2
     assert server.counters.open == 0
@@ -169,7 +170,7 @@ async def test_submit_job_awaits_one_job_with_its_deadline(server: Server) -> No
     assert await server.lr.submit_job(processes, server.device(LINUX)) == len(
         server.image(LINUX).process_list()
     )
-    with pytest.raises(errors.TimeoutError, match="did not finish within 0.3s"):
+    with pytest.raises(errors.TimeoutError, match=r"did not finish within 0\.3s"):
         await server.lr.submit_job(processes, server.device(OFFLINE), job_timeout=0.3)
     assert server.counters.open == 0
 
@@ -196,12 +197,17 @@ async def test_an_error_in_a_pool_s_block_cancels_its_jobs_and_fails_their_handl
         await anyio.sleep(10)
         return 0
 
-    with pytest.raises(KeyError, match="stop"):
+    handles: list[JobHandle[int]] = []
+
+    async def submit_then_fail() -> None:
         async with server.lr.pool() as pool:
-            handle = pool.submit_job(forever, server.device(WINDOWS))
+            handles.append(pool.submit_job(forever, server.device(WINDOWS)))
             await anyio.sleep(0.2)
             raise KeyError("stop")
-    result = await handle.result()
+
+    with pytest.raises(KeyError, match="stop"):
+        await submit_then_fail()
+    result = await handles[0].result()
     assert isinstance(result.error, errors.ClientStateError)
     assert server.counters.open == 0
 

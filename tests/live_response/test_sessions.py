@@ -188,13 +188,12 @@ async def test_with_no_session_of_its_own_open_a_refused_client_waits_for_a_slot
             async with server.lr.session(server.device(WINDOWS), max_wait=10) as session:
                 listed.append(len(await session.list_processes()))
 
-        async with anyio.create_task_group() as tg:
-            async with other_lr.session(server.device(LINUX)):
-                refused = server.lr.slots.refusals
-                tg.start_soon(ours)
-                await anyio.sleep(0.3)
-                assert server.lr.slots.refusals > refused  # refused, and waiting
-                assert listed == []
+        refused = server.lr.slots.refusals
+        async with anyio.create_task_group() as tg, other_lr.session(server.device(LINUX)):
+            tg.start_soon(ours)
+            await anyio.sleep(0.3)
+            assert server.lr.slots.refusals > refused  # refused, and waiting
+            assert listed == []
             # The other client's session is closed: ours opens once the pool recovers.
     assert listed
     assert server.counters.open == 0
