@@ -25,6 +25,7 @@ from benchmarks._harness import sysstat
 from benchmarks._harness.emulator import (
     EmulatorProcess,
     error_responses,
+    live_response_metrics,
     requests_by_route,
 )
 from benchmarks._harness.model import Floor, Scenario, ScenarioSummary, Side, SideSummary
@@ -179,6 +180,7 @@ def _one_run(
         metrics["max_in_flight"] = counters["requests"]["max_in_flight"]
         metrics["requests_by_route"] = requests_by_route(counters)
         metrics["error_responses"] = error_responses(counters)
+        metrics.update(live_response_metrics(counters))
         ours += server_cpu
     metrics["child_lifetime_s"] = lifetime
     metrics["child_total_cpu_s"] = children_cpu

@@ -120,12 +120,12 @@ async def test_an_unknown_device_is_not_found_and_takes_no_slot(server: Server) 
     assert server.counters.created == 0
 
 
-@pytest.mark.parametrize("config", [{"lr_idle_timeout": 0.3, "cloud_lr_idle_timeout": 0.3}])
+@pytest.mark.parametrize("config", [{"lr_idle_timeout": 0.2, "cloud_lr_idle_timeout": 0.2}])
 async def test_a_command_on_an_expired_session_recreates_it_once(server: Server) -> None:
     async with server.lr.session(server.device(WINDOWS)) as session:
         first = session.session_id
         await session.list_processes()
-        await anyio.sleep(0.6)  # idle beyond the server's timeout: it ends the session
+        await anyio.sleep(0.4)  # idle beyond the server's timeout: it ends the session
         assert await session.get_file("C:\\Windows\\win.ini")
         assert session.session_id != first
         await session.put_file(b"after", "C:\\Windows\\Temp\\after.txt")
@@ -134,11 +134,11 @@ async def test_a_command_on_an_expired_session_recreates_it_once(server: Server)
     assert server.counters.open == 0
 
 
-@pytest.mark.parametrize("config", [{"lr_idle_timeout": 0.3, "cloud_lr_idle_timeout": 0.3}])
+@pytest.mark.parametrize("config", [{"lr_idle_timeout": 0.2, "cloud_lr_idle_timeout": 0.2}])
 async def test_keepalive_keeps_an_idle_session(server: Server) -> None:
-    async with server.lr.session(server.device(WINDOWS), keepalive=0.05) as session:
+    async with server.lr.session(server.device(WINDOWS), keepalive=0.04) as session:
         await session.list_processes()
-        await anyio.sleep(0.8)
+        await anyio.sleep(0.5)
         await session.list_processes()
     assert server.counters.created == 1
     assert server.counters.expired == 0
