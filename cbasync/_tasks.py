@@ -157,6 +157,7 @@ async def settled(
     *,
     limit: int | None = None,
     deadline: float | None = None,
+    describe: Callable[[K], str] = repr,
 ) -> AsyncIterator[MemoryObjectReceiveStream[Outcome[K, T]]]:
     """Run keyed calls concurrently and receive each :class:`Outcome` as it settles::
 
@@ -168,7 +169,8 @@ async def settled(
     100,000 devices never means 100,000 tasks). ``calls`` may also be an async iterable (calls
     made from a stream of events as they arrive); the outcomes end when it does, and it is
     closed if the fan-out is left first. Each call gets ``deadline`` seconds, after which
-    its outcome is a :class:`cbasync.errors.TimeoutError`. An exception from a call becomes its
+    its outcome is a :class:`cbasync.errors.TimeoutError` that names the call with
+    ``describe(key)``. An exception from a call becomes its
     outcome and never stops the others; cancellation and ``BaseException`` propagate. Leaving
     the ``async with`` early (a ``break``, an error, a cancellation) cancels the calls still
     running and waits for their cleanup before it returns. An async source that raises ends the
@@ -189,7 +191,7 @@ async def settled(
             with anyio.move_on_after(deadline) as scope:
                 value = await call()
             if scope.cancelled_caught:
-                error = errors.TimeoutError(f"{key!r} did not finish within {deadline:g}s")
+                error = errors.TimeoutError(f"{describe(key)} did not finish within {deadline:g}s")
         except Exception as exc:
             error = exc
         finally:

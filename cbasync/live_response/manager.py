@@ -27,6 +27,7 @@ from cbasync.live_response.dialect import Dialect
 from cbasync.live_response.lease import LiveResponseState, SessionLease
 from cbasync.live_response.pool import (
     Job,
+    JobHandle,
     JobPool,
     JobResults,
     JobRun,
@@ -287,7 +288,9 @@ class LiveResponse:
 
         @asynccontextmanager
         async def start() -> AsyncIterator[JobResults[T]]:
-            async with settled(calls, limit=limit, deadline=job_timeout) as outcomes:
+            async with settled(
+                calls, limit=limit, deadline=job_timeout, describe=_job_on_device
+            ) as outcomes:
                 yield JobResults(outcomes, total, on_progress)
 
         return JobRun(start)
@@ -314,7 +317,9 @@ class LiveResponse:
             functools.partial(self._job, max_wait=max_wait), send_jobs, _Counter(None, on_progress)
         )
         try:
-            async with settled(jobs, limit=limit, deadline=job_timeout) as outcomes:
+            async with settled(
+                jobs, limit=limit, deadline=job_timeout, describe=_handle_job
+            ) as outcomes:
                 try:
                     async with anyio.create_task_group() as delivery:
                         delivery.start_soon(pool._deliver, outcomes)
@@ -367,6 +372,14 @@ class LiveResponse:
             f"<LiveResponse {self.dialect.name}: {self.sessions_open} session(s) open,"
             f" {slots.in_use}/{slots.capacity} slots>"
         )
+
+
+def _job_on_device(device_id: int) -> str:
+    return f"the job on device {device_id}"
+
+
+def _handle_job(handle: JobHandle[Any]) -> str:
+    return f"the job on device {handle.device_id}"
 
 
 def _check_seconds(name: str, value: float) -> None:

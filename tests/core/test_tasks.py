@@ -76,7 +76,12 @@ async def test_a_call_past_its_deadline_fails_alone() -> None:
         result = {o.key: o async for o in outcomes}
     assert result[1].value == 10
     assert isinstance(result[0].error, errors.TimeoutError)
-    assert "did not finish within 0.05s" in str(result[0].error)
+    assert str(result[0].error) == "0 did not finish within 0.05s"
+    async with settled(
+        calls[:1], deadline=0.05, describe=lambda key: f"the job on device {key}"
+    ) as outcomes:
+        named = [o async for o in outcomes]
+    assert str(named[0].error) == "the job on device 0 did not finish within 0.05s"
 
 
 async def test_leaving_early_cancels_the_rest_and_waits_for_their_cleanup() -> None:
