@@ -42,7 +42,7 @@ async def test_new_alerts_feed_the_pool_and_each_sensor_is_collected_once() -> N
         newest = api.select(Alert).where("status:Unresolved").sort("created_time desc")[:25]
         expected = {alert.unique_id: alert.sensor_id async for alert in newest}
         report = await example.triage(
-            api, first=25, rounds=2, poll_every=0.05, job_timeout=1.0, verbose=False
+            api, first=25, rounds=2, poll_every=0.05, job_timeout=2.0, verbose=False
         )
         assert {alert.unique_id for alert in report.alerts} == set(expected)
         sensors = set(expected.values())
