@@ -266,10 +266,12 @@ class SessionLease:
             raise errors.TimeoutError(
                 f"{what} did not become active: no time left", last_response=info
             )
-        quickest = self.pace.activation
+        bounds = self.pace.activation
         waited = now - requested
-        first = self.poll.initial if quickest is None else quickest - waited
+        planned = bounds.first_poll()
+        first = self.poll.initial if planned is None else planned - waited
         first = min(max(0.0, first), remaining)
+        last_pending: list[float] = []
 
         async def fetch() -> SessionInfo:
             sent = anyio.current_time()
@@ -286,8 +288,16 @@ class SessionLease:
                     request_id=exc.request_id,
                 ) from exc
             if state.active:
-                self.pace.learn_activation(sent - requested)
+                bounds.learn(sent - requested, last_pending[-1] if last_pending else None)
+            elif state.pending:
+                last_pending.append(sent - requested)
             return state
+
+        def hint(state: SessionInfo) -> float | None:
+            # A probe below the quickest check-in seen found it pending: try at that bound.
+            known = bounds.by
+            elapsed = anyio.current_time() - requested
+            return known - elapsed if known is not None and elapsed < known else None
 
         def failed(state: SessionInfo) -> errors.ApiError | None:
             if state.pending or state.active:
@@ -305,6 +315,7 @@ class SessionLease:
             max_wait=remaining,
             backoff=self.poll.resumed(waited + first),
             after=first,
+            hint=hint,
             what=f"{what} to become active",
         )
 

@@ -20,15 +20,13 @@ __all__ = ["CommandPace", "SessionQueue"]
 
 class CommandPace:
     """What one client has seen the server take: the shortest run of each command (by name),
-    and the shortest wait for a sensor to check in."""
+    and how long sensors take to check in."""
 
     __slots__ = ("activation", "fastest")
 
     def __init__(self) -> None:
         self.fastest: dict[str, float] = {}
-        #: The shortest time from sending a session request to sending a poll that found the
-        #: session active: the sensor had checked in by then (equal latencies both ways).
-        self.activation: float | None = None
+        self.activation = ActivationBounds()
 
     def learn(self, name: str, seconds: float | None) -> None:
         if seconds is None or not name:
@@ -37,43 +35,91 @@ class CommandPace:
         if known is None or seconds < known:
             self.fastest[name] = seconds
 
-    def learn_activation(self, seconds: float) -> None:
-        if self.activation is None or seconds < self.activation:
-            self.activation = seconds
-
     def shortest(self, name: str) -> float:
         """Seconds the command takes at the least (0 when none has been seen)."""
         return self.fastest.get(name, 0.0)
 
 
+class ActivationBounds:
+    """How long after its request a session's sensor checks in, as far as polls have shown.
+
+    Times are from sending the session request to sending a poll (the same latency both ways
+    cancels out). A poll that found a session active bounds its check-in from above; the last
+    poll that found it still pending, from below. Across sessions the client keeps the
+    tightest of each: the quickest check-in seen (``by``) and the longest wait of a session
+    that then checked in (``after``). The first poll of a new session goes out halfway
+    between the two while they are apart — each answer narrows them — and at ``by``
+    otherwise; a session still pending then is polled at ``by``, then with the backoff.
+    """
+
+    __slots__ = ("after", "by")
+
+    #: Bounds closer than this are close enough (a poll's round trip is longer).
+    RESOLUTION = 0.01
+
+    def __init__(self) -> None:
+        self.by: float | None = None
+        self.after: float | None = None
+
+    def learn(self, active_at: float, pending_at: float | None) -> None:
+        """A session checked in: a poll sent ``active_at`` seconds after its request found it
+        active, the one sent ``pending_at`` seconds after it still pending."""
+        if self.by is None or active_at < self.by:
+            self.by = active_at
+        if pending_at is not None and (self.after is None or pending_at > self.after):
+            self.after = pending_at
+
+    def first_poll(self) -> float | None:
+        """Seconds after the request for a new session's first poll (``None``: unknown)."""
+        if self.by is None:
+            return None
+        if self.after is None or self.by - self.after <= self.RESOLUTION:
+            return self.by
+        return (self.after + self.by) / 2
+
+
 class SessionQueue:
     """One session's commands being waited for, in the order the sensor runs them (the order
-    the server numbered them), each with when it can first be done."""
+    the server numbered them), each with when it can first be done.
+
+    Times are the client's clock; a command reached the server about half its POST's round
+    trip after it was sent, and a poll takes as long to get there, so a poll sent at
+    :meth:`first_poll` arrives as the command can first be done (plus :data:`MARGIN`).
+    """
 
     __slots__ = ("_completed", "_entries")
 
     #: Completions remembered for the commands after them (a few are enough).
     _REMEMBERED = 16
+    #: How much later than the earliest possible end a first poll arrives.
+    MARGIN = 0.005
 
     def __init__(self) -> None:
-        # command id -> (when the server had queued it at the latest, its least run)
-        self._entries: dict[int, tuple[float, float]] = {}
+        # command id -> (when it reached the server, its least run, the one-way latency)
+        self._entries: dict[int, tuple[float, float, float]] = {}
         self._completed: dict[int, float] = {}
 
-    def queued(self, command_id: int, seconds: float, now: float) -> None:
-        """The server has queued command ``command_id`` (by ``now``); it takes at least
-        ``seconds`` to run."""
-        self._entries[command_id] = (now, seconds)
+    def queued(self, command_id: int, seconds: float, sent: float, answered: float) -> None:
+        """The server has queued command ``command_id``, whose POST was sent at ``sent`` and
+        answered at ``answered``; it takes at least ``seconds`` to run."""
+        one_way = max(0.0, answered - sent) / 2
+        self._entries[command_id] = (sent + one_way, seconds, one_way)
 
     def earliest_end(self, command_id: int) -> float:
         """When the command can first be done: after the commands before it, its own least
         run."""
         end = 0.0
-        for other, (start, seconds) in sorted(self._entries.items()):
+        for other, (start, seconds, _) in sorted(self._entries.items()):
             if other > command_id:
                 break
             end = max(end, start) + seconds
         return end
+
+    def first_poll(self, command_id: int) -> float:
+        """When to send the first poll, so that it arrives as the command can first be done."""
+        entry = self._entries.get(command_id)
+        one_way = entry[2] if entry is not None else 0.0
+        return self.earliest_end(command_id) - one_way + self.MARGIN
 
     def release(self, command_id: int) -> None:
         """The command failed, or the wait for it was abandoned."""
