@@ -32,7 +32,7 @@ async def processes(lr: LiveResponseSession) -> int:
 async def test_a_result_per_device_as_each_completes(server: Server) -> None:
     online = [server.device(i) for i in (WINDOWS, WINDOWS_SERVER, LINUX)]
     devices = [*online, server.device(OFFLINE), server.device(900)]
-    async with server.lr.run(processes, devices, slots=3, job_timeout=1.5) as results:
+    async with server.lr.run(processes, devices, slots=3, job_timeout=1.0) as results:
         seen = {result.device_id: result async for result in results}
     assert set(seen) == set(devices)
     for index, device in zip((WINDOWS, WINDOWS_SERVER, LINUX), online, strict=True):
@@ -43,7 +43,7 @@ async def test_a_result_per_device_as_each_completes(server: Server) -> None:
     offline = seen[server.device(OFFLINE)]
     assert isinstance(offline.error, errors.TimeoutError)  # failed at its deadline, alone
     assert offline.value is None
-    assert offline.elapsed >= 1.5
+    assert offline.elapsed >= 1.0
     with pytest.raises(errors.TimeoutError):
         offline.unwrap()
     assert isinstance(seen[server.device(900)].error, errors.ObjectNotFoundError)
@@ -178,7 +178,7 @@ async def test_submit_job_awaits_one_job_with_its_deadline(server: Server) -> No
 
 
 async def test_a_pool_s_handles_give_values_errors_and_results(server: Server) -> None:
-    async with server.lr.pool(job_timeout=1.5) as pool:
+    async with server.lr.pool(job_timeout=1.0) as pool:
         good = pool.submit_job(processes, server.device(WINDOWS))
         offline = pool.submit_job(processes, server.device(OFFLINE))
         assert await good > 0
