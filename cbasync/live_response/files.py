@@ -15,7 +15,7 @@ from cbasync import errors
 from cbasync._files import save_stream
 from cbasync._iterators import ClosingStream, StepIterator
 from cbasync._multipart import Upload
-from cbasync.live_response.core import COMMAND_WAIT, Queued, SessionCore
+from cbasync.live_response.commands import COMMAND_WAIT, Queued, SessionCommands
 from cbasync.live_response.dialect import Call, CommandRequest, SessionInfo
 from cbasync.live_response.results import DirectoryEntry
 
@@ -27,7 +27,7 @@ FileSource = bytes | os.PathLike[str] | AsyncIterable[bytes]
 WalkEntry = tuple[str, list[str], list[str]]
 
 
-class FileCommands(SessionCore):
+class FileCommands(SessionCommands):
     """The file commands of a session."""
 
     async def _fetched(

@@ -9,7 +9,7 @@ from typing import Any
 
 from cbasync import errors
 from cbasync._tasks import shielded_cleanup
-from cbasync.live_response.core import (
+from cbasync.live_response.commands import (
     COMMAND_WAIT,
     CREATE_PROCESS_WAIT,
     KILL_WAIT,

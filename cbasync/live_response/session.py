@@ -1,6 +1,6 @@
 """A Live Response session: every command of the servers, on one open session.
 
-See :mod:`~cbasync.live_response.core` for what every command goes through, and
+See :mod:`~cbasync.live_response.commands` for what every command goes through, and
 :mod:`~cbasync.live_response.files` and :mod:`~cbasync.live_response.host` for the commands.
 Commands of one session may be awaited concurrently (an ``anyio`` task group): the server queues
 them in order and runs them one at a time, so a job that needs three results waits for the
@@ -9,7 +9,7 @@ three back to back instead of paying three round trips of polling.
 
 from __future__ import annotations
 
-from cbasync.live_response.core import (
+from cbasync.live_response.commands import (
     COMMAND_WAIT,
     CREATE_PROCESS_WAIT,
     KILL_WAIT,

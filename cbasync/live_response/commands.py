@@ -53,7 +53,7 @@ __all__ = [
     "KILL_WAIT",
     "MEMDUMP_WAIT",
     "Queued",
-    "SessionCore",
+    "SessionCommands",
 ]
 
 R = TypeVar("R")
@@ -81,7 +81,7 @@ class Queued:
     session: SessionInfo
 
 
-class SessionCore:
+class SessionCommands:
     """A session's identity and the way its commands are sent and waited for."""
 
     def __init__(
