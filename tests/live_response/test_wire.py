@@ -13,6 +13,7 @@ import pytest
 import respx
 
 from cbasync import CBCloudAPI, CbResponseAPI, errors
+from cbasync._polling import Backoff
 from cbasync.live_response import LiveResponse
 from tests.clients import BASE, ORG_KEY, respx_client
 
@@ -133,9 +134,13 @@ class FakeServer:
 
 def live_response(dialect: str) -> LiveResponse:
     if dialect == "edr":
-        return respx_client(CbResponseAPI).live_response
-    api = respx_client(CBCloudAPI)
-    return api.live_response_v3 if dialect == "v3" else api.live_response
+        lr = respx_client(CbResponseAPI).live_response
+    else:
+        api = respx_client(CBCloudAPI)
+        lr = api.live_response_v3 if dialect == "v3" else api.live_response
+    # These answers are instant: poll at once (the cadence is the emulator tests' business).
+    lr.command_poll = lr.activation_poll = Backoff(initial=0.001, maximum=0.01)
+    return lr
 
 
 @pytest.fixture
