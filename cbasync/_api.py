@@ -133,6 +133,10 @@ class BaseAPI:
         )
         #: Objects fetched by joins and ``get``, shared with ``with_options()`` copies.
         self.object_cache: ObjectCache[Any] = ObjectCache()
+        #: Per-client state a feature creates on first use, by name, shared with
+        #: ``with_options()`` copies like the cache (Live Response keeps its session slots and
+        #: open sessions here, so a copy can never exceed the server's session limit).
+        self.shared_state: dict[str, Any] = {}
 
     @property
     def path_defaults(self) -> Mapping[str, object]:

@@ -56,6 +56,14 @@ class Backoff:
         self.factor = factor
         self.jitter = jitter
 
+    def resumed(self, elapsed: float) -> Backoff:
+        """These intervals as they would stand after ``elapsed`` seconds of polling (about
+        ``elapsed x (factor - 1)``, within ``initial`` and ``maximum``): for a wait whose
+        first poll was put off (``wait_until(after=...)``) by what the caller knew, so the
+        polls after it do not start over at ``initial``."""
+        initial = min(self.maximum, max(self.initial, elapsed * (self.factor - 1)))
+        return Backoff(initial, self.maximum, self.factor, self.jitter)
+
     def delay(self, poll: int) -> float:
         """Seconds to sleep after poll number ``poll`` (1-based)."""
         base = min(self.maximum, self.initial * self.factor ** (poll - 1))
@@ -70,21 +78,28 @@ async def wait_until(
     max_wait: float,
     backoff: Backoff | None = None,
     hint: Callable[[T], float | None] | None = None,
+    after: float = 0.0,
     what: str = "the operation",
 ) -> T:
     """Call ``fetch`` until ``success(result)`` and return that result.
 
     ``failure(result)`` returns the exception to raise when the result is a terminal failure
     (``None`` otherwise). ``hint(result)`` may return the server's suggested delay in seconds.
+    ``after`` delays the first poll, when the caller has just seen the state (the answer that
+    started the operation said "pending": polling at once would only say it again).
     Errors raised by ``fetch`` propagate (the transport has already retried what is safe).
     Raises :class:`cbasync.errors.TimeoutError` with ``last_response`` after ``max_wait``.
     """
     if not max_wait > 0 or math.isnan(max_wait):
         raise ValueError(f"max_wait must be a positive number of seconds, not {max_wait!r}")
+    if not after >= 0:
+        raise ValueError(f"after must be a number of seconds >= 0, not {after!r}")
     backoff = backoff or Backoff()
     deadline = anyio.current_time() + max_wait
     last: T | None = None
     polls = 0
+    if after > 0:
+        await anyio.sleep(min(after, max_wait))
     while True:
         polls += 1
         remaining = deadline - anyio.current_time()

@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Generic, TypeVar
 
@@ -152,10 +152,12 @@ class Outcome(Generic[K, T]):
 
 @asynccontextmanager
 async def settled(
-    calls: Iterable[tuple[K, Callable[[], Awaitable[T]]]],
+    calls: Iterable[tuple[K, Callable[[], Awaitable[T]]]]
+    | AsyncIterable[tuple[K, Callable[[], Awaitable[T]]]],
     *,
     limit: int | None = None,
     deadline: float | None = None,
+    describe: Callable[[K], str] = repr,
 ) -> AsyncIterator[MemoryObjectReceiveStream[Outcome[K, T]]]:
     """Run keyed calls concurrently and receive each :class:`Outcome` as it settles::
 
@@ -164,11 +166,15 @@ async def settled(
                 print(outcome.key, outcome.value if outcome.ok else outcome.error)
 
     At most ``limit`` calls run at once (the iterable is consumed as room frees, so a fleet of
-    100,000 devices never means 100,000 tasks); each call gets ``deadline`` seconds, after which
-    its outcome is a :class:`cbasync.errors.TimeoutError`. An exception from a call becomes its
+    100,000 devices never means 100,000 tasks). ``calls`` may also be an async iterable (calls
+    made from a stream of events as they arrive); the outcomes end when it does, and it is
+    closed if the fan-out is left first. Each call gets ``deadline`` seconds, after which
+    its outcome is a :class:`cbasync.errors.TimeoutError` that names the call with
+    ``describe(key)``. An exception from a call becomes its
     outcome and never stops the others; cancellation and ``BaseException`` propagate. Leaving
     the ``async with`` early (a ``break``, an error, a cancellation) cancels the calls still
-    running and waits for their cleanup before it returns.
+    running and waits for their cleanup before it returns. An async source that raises ends the
+    fan-out the same way, and its error is raised from the ``async with``.
     """
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be >= 1, not {limit!r}")
@@ -185,7 +191,7 @@ async def settled(
             with anyio.move_on_after(deadline) as scope:
                 value = await call()
             if scope.cancelled_caught:
-                error = errors.TimeoutError(f"{key!r} did not finish within {deadline:g}s")
+                error = errors.TimeoutError(f"{describe(key)} did not finish within {deadline:g}s")
         except Exception as exc:
             error = exc
         finally:
@@ -195,11 +201,26 @@ async def settled(
 
     async def feed() -> None:
         async with send, anyio.create_task_group() as calls_group:
-            for key, call in calls:
+
+            async def start(key: K, call: Callable[[], Awaitable[T]]) -> None:
                 token = object()
                 if room is not None:
                     await room.acquire_on_behalf_of(token)
                 calls_group.start_soon(run, key, call, token)
+
+            if not isinstance(calls, AsyncIterable):
+                for key, call in calls:
+                    await start(key, call)
+                return
+            source = aiter(calls)
+            try:
+                async for key, call in source:
+                    await start(key, call)
+            finally:
+                aclose = getattr(source, "aclose", None)
+                if aclose is not None:
+                    async with shielded_cleanup("closing the source of a fan-out"):
+                        await aclose()
 
     try:
         async with anyio.create_task_group() as group:
@@ -210,5 +231,6 @@ async def settled(
                 group.cancel_scope.cancel()
                 await receive.aclose()
     except BaseExceptionGroup as raised:
-        # Only the body of the `async with` can raise here (calls' errors are outcomes).
+        # Only the body of the `async with` or the source of the calls can raise here (calls'
+        # errors are outcomes); a failing source ends the fan-out with its error.
         raise first_error(raised) from None

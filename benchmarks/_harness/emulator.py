@@ -255,3 +255,21 @@ def error_responses(counters: Mapping[str, Any]) -> dict[str, int]:
             if int(status) >= 400 or int(status) == 0:
                 out[f"{route} {status}"] = n
     return out
+
+
+def live_response_metrics(counters: Mapping[str, Any]) -> dict[str, int]:
+    """What a run did to the emulator's Live Response servers, all servers together (only when
+    it opened sessions): ``lr_sessions`` created, ``lr_max_open`` (the most open at once),
+    ``lr_open_after`` (still open when the run ended: leaked), ``lr_slot_violations`` (session
+    requests refused for want of a slot) and ``lr_commands``."""
+    servers = counters.get("live_response", {}).values()
+    created = sum(int(c.get("created", 0)) for c in servers)
+    if not created:
+        return {}
+    return {
+        "lr_sessions": created,
+        "lr_max_open": max(int(c.get("max_concurrent", 0)) for c in servers),
+        "lr_open_after": sum(int(c.get("open", 0)) for c in servers),
+        "lr_slot_violations": sum(int(c.get("slot_limit_violations", 0)) for c in servers),
+        "lr_commands": sum(int(c.get("commands", 0)) for c in servers),
+    }

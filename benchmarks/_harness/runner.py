@@ -25,6 +25,7 @@ from benchmarks._harness import sysstat
 from benchmarks._harness.emulator import (
     EmulatorProcess,
     error_responses,
+    live_response_metrics,
     requests_by_route,
 )
 from benchmarks._harness.model import Floor, Scenario, ScenarioSummary, Side, SideSummary
@@ -183,6 +184,7 @@ def _one_run(
         metrics["jobs_created"] = sum(jobs.get("created", {}).values())
         metrics["jobs_polled"] = sum(jobs.get("polled", {}).values())
         metrics["jobs_max_running"] = jobs.get("max_running", 0)
+        metrics.update(live_response_metrics(counters))
         ours += server_cpu
     metrics["child_lifetime_s"] = lifetime
     metrics["child_total_cpu_s"] = children_cpu

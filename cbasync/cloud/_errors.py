@@ -12,6 +12,7 @@ import json as jsonlib
 
 from cbasync import errors
 from cbasync._error_map import Answer, error_message_in_body
+from cbasync.live_response import session_limit_reached
 
 __all__ = ["CLOUD_ERROR_RULES"]
 
@@ -72,11 +73,11 @@ def invalid_value(answer: Answer) -> errors.ApiError | None:
     )
 
 
-def session_limit(answer: Answer) -> errors.ApiError | None:
-    """Live Response's 403 "session limit reached" (wire §3.3)."""
-    if answer.status == 403 and b"session limit" in answer.body.lower():
-        return errors.SessionLimitError(answer.message, **answer.meta())
-    return None
-
-
-CLOUD_ERROR_RULES = (error_message_in_body, v3_failure, bad_query, invalid_value, session_limit)
+#: A 403 "session limit reached" is Live Response's SessionLimitError, as on every server.
+CLOUD_ERROR_RULES = (
+    error_message_in_body,
+    v3_failure,
+    bad_query,
+    invalid_value,
+    session_limit_reached,
+)

@@ -13,7 +13,9 @@ from cbasync._jobs import DEFAULT_JOB_WAIT, DEFAULT_MAX_JOBS
 from cbasync._limits import Capacity
 from cbasync.cloud._errors import CLOUD_ERROR_RULES
 from cbasync.cloud._platform_api import PlatformMethods
+from cbasync.cloud.live_response import CloudV3Dialect, CloudV6Dialect
 from cbasync.config import Product
+from cbasync.live_response import LiveResponse
 
 __all__ = [
     "CBCloudAPI",
@@ -68,6 +70,19 @@ class CBCloudAPI(BaseAPI, PlatformMethods):
     @property
     def path_defaults(self) -> Mapping[str, object]:
         return {"org_key": self.org_key}
+
+    @property
+    def live_response(self) -> LiveResponse:
+        """Live Response v6: ``session(device_id)``, ``run(job, device_ids)``, ``pool()``,
+        ``max_sessions`` (10 by default; the org allows up to 100)."""
+        return LiveResponse(self, CloudV6Dialect(self.org_key))
+
+    @property
+    def live_response_v3(self) -> LiveResponse:
+        """The legacy Live Response v3 API (``/integrationServices/v3/cblr``; deactivated by the
+        cloud in 2024), for installations that still serve it. It shares the org's sessions
+        limit, and this client's slots, with :attr:`live_response`."""
+        return LiveResponse(self, CloudV3Dialect())
 
 
 #: The seeds' names for the same client (cbapi's ThreatHunter, LiveQuery, PSC and Defense APIs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cbasync import errors
 from cbasync._error_map import Answer, error_message_in_body
+from cbasync.live_response import session_limit_reached
 
 __all__ = ["EDR_ERROR_RULES"]
 
@@ -18,12 +19,6 @@ def malformed_query(answer: Answer) -> errors.ApiError | None:
     return None
 
 
-def session_limit(answer: Answer) -> errors.ApiError | None:
-    """A 403 "session limit reached": no free Live Response session slot on the server."""
-    if answer.status == 403 and b"session limit" in answer.body.lower():
-        return errors.SessionLimitError(answer.message, **answer.meta())
-    return None
-
-
-#: In order: an ``errorMessage`` in a 200 is an error (wire §1.3), then the 4xx dialect.
-EDR_ERROR_RULES = (error_message_in_body, malformed_query, session_limit)
+#: In order: an ``errorMessage`` in a 200 is an error (wire §1.3), then the 4xx dialect (a
+#: 403 "session limit reached" is Live Response's, shared by every server).
+EDR_ERROR_RULES = (error_message_in_body, malformed_query, session_limit_reached)

@@ -8,9 +8,11 @@ from typing import Any, ClassVar
 from cbasync._api import BaseAPI
 from cbasync._error_map import ErrorRule
 from cbasync.config import Product
+from cbasync.live_response import LiveResponse
 from cbasync.model import adapter_for
 from cbasync.models._generated import edr
 from cbasync.response._errors import EDR_ERROR_RULES
+from cbasync.response.live_response import EDR_LIVE_RESPONSE
 from cbasync.response.models.intel import Watchlist
 from cbasync.response.query import SolrQuery
 
@@ -32,6 +34,12 @@ class CbResponseAPI(BaseAPI):
 
     product: ClassVar[Product] = "response"
     error_rules: ClassVar[tuple[ErrorRule, ...]] = EDR_ERROR_RULES
+
+    @property
+    def live_response(self) -> LiveResponse:
+        """Live Response (``/api/v1/cblr``): ``session(sensor)``, ``run(job, sensors)``,
+        ``pool()``, ``max_sessions`` (10 by default, the server's default limit)."""
+        return LiveResponse(self, EDR_LIVE_RESPONSE)
 
     # -- composite actions ----------------------------------------------------------------
 

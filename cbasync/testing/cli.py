@@ -159,6 +159,14 @@ def _add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
         "filters like 'the last day' find data; a --config file's value when one is given)",
     )
     parser.add_argument(
+        "--lr-file",
+        metavar="PATH=BYTES",
+        action="append",
+        default=None,
+        help="a file of BYTES synthetic bytes at PATH on every endpoint (Windows paths on"
+        " Windows endpoints, others elsewhere); repeatable",
+    )
+    parser.add_argument(
         "--http",
         choices=("auto", "h11", "httptools"),
         default="auto",
@@ -204,6 +212,14 @@ def _config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         if value is None:
             continue
         changes[name] = value / scale if scale != 1 else value
+    if args.lr_file:
+        files = dict(config.lr_seed_files)
+        for item in args.lr_file:
+            path, sep, size = item.rpartition("=")
+            if not sep or not path or not size.isdigit():
+                raise ValueError(f"--lr-file wants PATH=BYTES, not {item!r}")
+            files[path] = int(size)
+        changes["lr_seed_files"] = files
     if changes.get("rate_limit_requests") == 0:
         changes["rate_limit_requests"] = None
     epoch = args.data_epoch

@@ -118,7 +118,12 @@ class EmulatorConfig:
     cloud_lr_idle_timeout: float = 900.0
     """Idle timeout of cloud sessions (15 minutes)."""
     lr_upload_limit: int = 50 * 1024 * 1024
-    """Bytes above which a cloud LR upload is refused with 413."""
+    """Bytes above which a cloud LR upload (v6 and legacy v3: the same front proxy) is refused
+    with nginx's 413."""
+    lr_seed_files: dict[str, int] = field(default_factory=dict)
+    """Files of the given number of (synthetic, stable) bytes on every endpoint, by path:
+    Windows paths (``C:\\...``) on Windows endpoints, the others on macOS and Linux ones, in a
+    directory that exists. For a benchmark that fetches a file of a known size everywhere."""
 
     # --- search jobs -------------------------------------------------------------------------------
     job_duration: float = 3.0
@@ -231,6 +236,10 @@ class EmulatorConfig:
         _check(0 <= self.gzip_level <= 9, "gzip_level must be within [0, 9]")
         _check(self.gzip_min_bytes >= 0, "gzip_min_bytes must be >= 0")
         _check(self.lr_upload_limit >= 0, "lr_upload_limit must be >= 0")
+        _check(
+            all(isinstance(v, int) and v >= 0 for v in self.lr_seed_files.values()),
+            "lr_seed_files sizes must be integers >= 0",
+        )
         _check(
             self.cloud_processes is None or self.cloud_processes >= 0,
             "cloud_processes must be >= 0 or None",

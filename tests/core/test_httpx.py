@@ -119,3 +119,36 @@ def test_only_the_httpx_module_imports_httpx() -> None:
             if any(name.split(".")[0] in {"httpx", "httpcore"} for name in names):
                 offenders.append(f"{relative}:{node.lineno}")
     assert offenders == [], "only cbasync/_httpx.py may import httpx or httpcore"
+
+
+def test_a_bytes_body_is_sent_without_an_async_generator() -> None:
+    """A request cancelled while its body is sent must leave no unfinished async generator:
+    trio warns about one when it is garbage collected (the ResourceWarning a cancelled Live
+    Response session request caused). httpx's own stream of bytes is one; cbasync's is not."""
+    import inspect
+
+    import anyio
+    import httpx
+
+    from cbasync._httpx import build_request
+
+    async def body() -> list[bytes]:
+        async with httpx.AsyncClient() as client:
+            request = build_request(
+                client,
+                "POST",
+                "https://cbserver.example/api/v1/cblr/session",
+                params=None,
+                headers={"Content-Type": "application/json"},
+                content=b'{"sensor_id": 1}',
+                timeout=httpx.Timeout(5.0),
+            )
+            assert request.content == b'{"sensor_id": 1}'
+            assert request.headers["content-length"] == "16"
+            iterator = aiter(request.stream)  # type: ignore[arg-type]
+            assert not inspect.isasyncgen(iterator)
+            chunks = [chunk async for chunk in iterator]
+            assert [chunk async for chunk in request.stream] == chunks  # type: ignore[union-attr]
+            return chunks
+
+    assert anyio.run(body) == [b'{"sensor_id": 1}']

@@ -103,6 +103,14 @@ async def test_server_hint_sets_the_delay() -> None:
     assert all(0.025 <= gap < 1 for gap in gaps)
 
 
+def test_a_resumed_backoff_continues_the_schedule_it_would_be_at() -> None:
+    backoff = Backoff(initial=0.05, maximum=2.0, factor=1.5, jitter=0.0)
+    assert backoff.resumed(0.0).initial == 0.05
+    assert backoff.resumed(1.0).initial == 0.5  # a second in: polls half a second apart
+    assert backoff.resumed(100.0).initial == 2.0  # never past the maximum
+    assert backoff.resumed(1.0).maximum == 2.0
+
+
 def test_backoff_grows_to_its_maximum_with_jitter() -> None:
     backoff = Backoff(initial=0.5, maximum=4, factor=2, jitter=0.1)
     assert 0.45 <= backoff.delay(1) <= 0.55
@@ -185,3 +193,20 @@ def test_a_watch_refuses_bad_settings(interval: float, remember: int) -> None:
 
     with pytest.raises(ValueError, match=r"interval|remember"):
         poll_new_items(fetch, interval=interval, key=lambda n: n, remember=remember)
+
+
+async def test_after_delays_the_first_poll_within_the_limit() -> None:
+    started = anyio.current_time()
+    polled: list[float] = []
+
+    async def fetch() -> str:
+        polled.append(anyio.current_time() - started)
+        return "complete"
+
+    await wait_until(fetch, success=lambda s: s == "complete", max_wait=5, after=0.03)
+    assert len(polled) == 1
+    assert polled[0] >= 0.03  # the answer that started it said "pending": no poll at once
+    with pytest.raises(errors.TimeoutError):  # `after` counts against max_wait
+        await wait_until(fetch, success=lambda s: False, max_wait=0.02, after=1.0)
+    with pytest.raises(ValueError, match="after"):
+        await wait_until(fetch, success=bool, max_wait=1, after=-1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 
 import anyio
 import pytest
@@ -76,7 +76,12 @@ async def test_a_call_past_its_deadline_fails_alone() -> None:
         result = {o.key: o async for o in outcomes}
     assert result[1].value == 10
     assert isinstance(result[0].error, errors.TimeoutError)
-    assert "did not finish within 0.05s" in str(result[0].error)
+    assert str(result[0].error) == "0 did not finish within 0.05s"
+    async with settled(
+        calls[:1], deadline=0.05, describe=lambda key: f"the job on device {key}"
+    ) as outcomes:
+        named = [o async for o in outcomes]
+    assert str(named[0].error) == "the job on device 0 did not finish within 0.05s"
 
 
 async def test_leaving_early_cancels_the_rest_and_waits_for_their_cleanup() -> None:
@@ -96,6 +101,60 @@ async def test_leaving_early_cancels_the_rest_and_waits_for_their_cleanup() -> N
             assert outcome.key == 0
             break
     assert sorted(cleaned) == [0, 1, 2, 3]
+
+
+async def test_an_async_source_is_consumed_as_it_produces_and_ends_the_outcomes() -> None:
+    produced: list[int] = []
+
+    async def events() -> AsyncIterator[tuple[int, functools.partial[Awaitable[int]]]]:
+        for key in range(6):
+            await anyio.sleep(0.001)  # an event arrives
+            produced.append(key)
+            yield key, functools.partial(work, key, fail=key == 3)
+
+    async with settled(events(), limit=2) as outcomes:
+        seen = {o.key: o async for o in outcomes}
+    assert produced == list(range(6))
+    assert sorted(seen) == list(range(6))
+    assert isinstance(seen[3].error, errors.ServerError)
+    assert seen[5].value == 50
+
+
+async def test_leaving_early_closes_an_async_source() -> None:
+    closed = anyio.Event()
+
+    async def endless() -> AsyncIterator[tuple[int, functools.partial[Awaitable[int]]]]:
+        key = 0
+        try:
+            while True:
+                yield key, functools.partial(work, key)
+                key += 1
+                await anyio.sleep(0.001)
+        finally:
+            closed.set()
+
+    async with settled(endless(), limit=4) as outcomes:
+        async for outcome in outcomes:
+            if outcome.key >= 3:
+                break
+    assert closed.is_set()
+
+
+async def test_a_failing_async_source_ends_the_fan_out_with_its_error() -> None:
+    async def broken() -> AsyncIterator[tuple[int, functools.partial[Awaitable[int]]]]:
+        yield 0, functools.partial(work, 0)
+        raise errors.ServerError("the alert stream broke")
+
+    seen: list[int] = []
+
+    async def consume() -> None:
+        async with settled(broken()) as outcomes:
+            async for outcome in outcomes:
+                seen.append(outcome.key)
+
+    with pytest.raises(errors.ServerError, match="the alert stream broke"):
+        await consume()
+    assert seen in ([], [0])  # the first call may or may not have settled before the failure
 
 
 async def test_an_error_in_the_body_is_raised_as_itself() -> None:

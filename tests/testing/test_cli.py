@@ -115,6 +115,13 @@ def test_flags_map_onto_config_fields() -> None:
         _parse("--history-days", "0")
 
 
+def test_lr_files_are_repeatable_path_size_pairs() -> None:
+    config = _parse("--lr-file", "C:\\Temp\\a.bin=65536", "--lr-file", "/tmp/b=1")
+    assert config.lr_seed_files == {"C:\\Temp\\a.bin": 65536, "/tmp/b": 1}
+    with pytest.raises(ValueError, match="PATH=BYTES"):
+        _parse("--lr-file", "C:\\Temp\\a.bin")
+
+
 def test_config_file_then_flags(tmp_path: Path) -> None:
     path = tmp_path / "emu.json"
     path.write_text(json.dumps({"seed": 3, "devices": 7, "latency_ms": 10.0}))

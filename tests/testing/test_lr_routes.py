@@ -532,3 +532,18 @@ async def test_v3_dialect() -> None:
         gone = await http.get(f"{V3}/session/{sid}")
         assert gone.status_code == 404
         assert gone.json()["status"] == "NOT_FOUND"
+
+
+async def test_v3_uploads_pass_the_same_proxy_as_v6() -> None:
+    clock = ManualClock()
+    app = _app(clock, lr_upload_limit=1024)
+    device = DEVICE_ID_BASE + WIN
+    async with _client(app) as http:
+        r = await http.post(f"{V3}/session/{device}", json={"sensor_id": device})
+        sid = r.json()["id"]
+        clock.advance(2)
+        small = await http.post(f"{V3}/session/{sid}/file", files={"file": ("a.txt", b"abc")})
+        assert small.status_code == 200
+        big = await http.post(f"{V3}/session/{sid}/file", files={"file": ("b.bin", b"x" * 4096)})
+        assert big.status_code == 413
+        assert "<title>413 Request Entity Too Large</title>" in big.text

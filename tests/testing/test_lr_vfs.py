@@ -184,3 +184,19 @@ def test_os_family_names_and_store() -> None:
     first.write_file("C:\\kept.txt", b"kept", EPOCH)
     assert store.get(5, os="WINDOWS", hostname="h").read_file("C:\\kept.txt") == b"kept"
     assert len(store) == 1
+
+
+def test_seed_files_are_on_every_image_of_their_os_family() -> None:
+    store = ImageStore(
+        seed=1,
+        base_time=EPOCH,
+        seed_files={"C:\\Windows\\Temp\\bench.bin": 65_536, "/tmp/bench.bin": 100},
+    )
+    windows = store.get(1, os="WINDOWS", hostname="w")
+    data = windows.read_file("C:\\Windows\\Temp\\bench.bin")
+    assert len(data) == 65_536
+    assert store.get(2, os="WINDOWS", hostname="v").read_file("C:\\Windows\\Temp\\bench.bin")
+    linux = store.get(3, os="LINUX", hostname="l")
+    assert len(linux.read_file("/tmp/bench.bin")) == 100
+    with pytest.raises(VfsError):
+        linux.read_file("C:\\Windows\\Temp\\bench.bin")

@@ -7,7 +7,7 @@ import datetime
 import os
 import shlex
 from collections.abc import AsyncGenerator
-from contextlib import aclosing
+from contextlib import AbstractAsyncContextManager, aclosing
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
@@ -19,6 +19,7 @@ from cbasync._files import save_stream
 from cbasync._iterators import ClosingStream
 from cbasync._pagination import Page
 from cbasync._polling import Backoff, wait_until
+from cbasync.live_response import ACTIVATION_WAIT, LiveResponseSession
 from cbasync.model import adapter_for, join
 from cbasync.models._generated import edr
 from cbasync.query import Query
@@ -181,6 +182,13 @@ class Sensor(EdrModel, edr.Sensor):
         )
         self._adopt(state)
         return self
+
+    def lr_session(
+        self, *, max_wait: float = ACTIVATION_WAIT, keepalive: bool | float = False
+    ) -> AbstractAsyncContextManager[LiveResponseSession]:
+        """A Live Response session on this sensor: ``async with sensor.lr_session() as lr:``
+        (``api.live_response.session(sensor)``)."""
+        return self.api.live_response.session(self, max_wait=max_wait, keepalive=keepalive)
 
     async def restart(self) -> None:
         """Ask the sensor to restart at its next check-in."""

@@ -25,7 +25,7 @@ from cbasync.testing.live_response import (
 from cbasync.testing.live_response.service import CLOUD_BACKEND, cloud_backend
 from cbasync.testing.routes._common import Handler, Handlers, HttpError
 
-__all__ = ["CloudLrHandlers", "ErrorRenderer", "describe", "lr_guard"]
+__all__ = ["NGINX_413", "CloudLrHandlers", "ErrorRenderer", "describe", "lr_guard", "upload_body"]
 
 ErrorRenderer = Callable[[LiveResponseError, int, str, str], HttpError]
 """``(error, status, code, message)`` -> the dialect's answer."""
@@ -37,6 +37,25 @@ _HANDLED = (
     SessionLimitError,
     CommandRejectedError,
 )
+
+
+NGINX_413 = (
+    "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n"
+    "<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+
+
+async def upload_body(request: Request, limit: int) -> bytes:
+    """The body of an upload, refused as the cloud's front proxy refuses one above ``limit``
+    bytes: 413 with nginx's HTML page, not JSON (wire-protocol §1.2)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HttpError(413, NGINX_413, media_type="text/html")
+    raw = await request.body()
+    if len(raw) > limit:
+        raise HttpError(413, NGINX_413, media_type="text/html")
+    return raw
 
 
 class CloudLrHandlers(Handlers):

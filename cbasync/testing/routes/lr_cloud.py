@@ -41,19 +41,13 @@ from cbasync.testing.routes._common import (
     require_org,
     route_table,
 )
-from cbasync.testing.routes._lr import CloudLrHandlers, lr_guard
+from cbasync.testing.routes._lr import CloudLrHandlers, lr_guard, upload_body
 from cbasync.testing.state import EmulatorState
 
 __all__ = ["STORAGE_PATH", "routes"]
 
 BASE = "/appservices/v6/orgs/{org_key}/liveresponse"
 STORAGE_PATH = "/__emulator__/lr-storage/{token}"
-
-NGINX_413 = (
-    "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n"
-    "<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n"
-    "</body>\r\n</html>\r\n"
-)
 
 
 def _cloud_error(exc: LiveResponseError, status: int, code: str, message: str) -> HttpError:
@@ -133,13 +127,7 @@ class CloudLrRoutes(CloudLrHandlers):
     async def upload(self, request: Request) -> Response:
         b = self.backend
         b.session(request.path_params["sid"])
-        declared = request.headers.get("content-length", "")
-        limit = self.config.lr_upload_limit
-        if declared.isdigit() and int(declared) > limit:
-            raise HttpError(413, NGINX_413, media_type="text/html")
-        raw = await request.body()
-        if len(raw) > limit:
-            raise HttpError(413, NGINX_413, media_type="text/html")
+        raw = await upload_body(request, self.config.lr_upload_limit)
         try:
             name, data = parse_multipart(request.headers.get("content-type", ""), raw)
         except MultipartError as exc:

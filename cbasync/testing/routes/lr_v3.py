@@ -6,7 +6,8 @@ shares the cloud org's sessions and slot limit with the v6 routes. Its dialect: 
 ``sensor_id``, lower-case ``complete``, unsigned ``result_code``), camelCase registry values, file
 content answered directly (200, no redirect). A session is closed by ``PUT /session`` with
 ``{"session_id": ..., "status": "CLOSE"}``. Gone sessions are 404 with a JSON body whose
-``status`` is ``NOT_FOUND``. No org key in the path: the org is the API key's.
+``status`` is ``NOT_FOUND``. No org key in the path: the org is the API key's. Uploads pass the
+same front proxy as v6 (413 above ``lr_upload_limit``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from cbasync.testing.routes._common import (
     read_json,
     route_table,
 )
-from cbasync.testing.routes._lr import CloudLrHandlers, lr_guard
+from cbasync.testing.routes._lr import CloudLrHandlers, lr_guard, upload_body
 from cbasync.testing.state import EmulatorState
 
 __all__ = ["routes"]
@@ -127,10 +128,9 @@ class V3LrRoutes(CloudLrHandlers):
     async def upload(self, request: Request) -> Response:
         b = self.backend
         b.session(request.path_params["sid"])
+        raw = await upload_body(request, self.config.lr_upload_limit)
         try:
-            name, data = parse_multipart(
-                request.headers.get("content-type", ""), await request.body()
-            )
+            name, data = parse_multipart(request.headers.get("content-type", ""), raw)
         except MultipartError as exc:
             raise _error(400, "INVALID_ARGUMENT", str(exc)) from None
         return json_response(render_file(b.upload(request.path_params["sid"], name, data), "v3"))

@@ -256,6 +256,10 @@ class FileSystem(ImageCore):
         )
         parent.write_time = t
 
+    def write_synthetic(self, path: str, size: int, now: float) -> None:
+        """A file of ``size`` stable pseudo-random bytes (its content is made when read)."""
+        self._write_synthetic(path, size, b"", now)
+
     def _write_synthetic(self, path: str, size: int, header: bytes, now: float) -> None:
         self.write_file(path, b"", now)
         node = self._lookup(path)

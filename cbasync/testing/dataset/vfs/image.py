@@ -3,6 +3,9 @@ store of them (one image per machine, built on first use)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
 from cbasync.testing.dataset.endpoints import Endpoint
 from cbasync.testing.dataset.vfs.baseline_files import FileBaseline
 from cbasync.testing.dataset.vfs.baseline_processes import ProcessBaseline
@@ -43,15 +46,25 @@ IMAGE_OS: dict[str, OsFamily] = {"windows": "WINDOWS", "macos": "MAC", "linux": 
 def image_store(state: EmulatorState) -> ImageStore:
     """The endpoint images of this state (one per machine, shared by every product: a machine's
     disk is one disk whether Live Response or LiveQuery looks at it)."""
-    return state.backend(IMAGES_BACKEND, lambda s: ImageStore(s.config.seed, s.config.data_epoch))
+    return state.backend(
+        IMAGES_BACKEND,
+        lambda s: ImageStore(s.config.seed, s.config.data_epoch, seed_files=s.config.lr_seed_files),
+    )
+
+
+_DRIVE = re.compile(r"^[A-Za-z]:\\")
 
 
 class ImageStore:
     """Endpoint images by key, built on first use and kept (with their mutations) afterwards."""
 
-    def __init__(self, seed: int, base_time: float) -> None:
+    def __init__(
+        self, seed: int, base_time: float, *, seed_files: Mapping[str, int] | None = None
+    ) -> None:
         self.seed = seed
         self.base_time = base_time
+        #: Files of a known size on every image (``EmulatorConfig.lr_seed_files``).
+        self.seed_files = dict(seed_files or {})
         self._images: dict[int, EndpointImage] = {}
 
     def get(
@@ -74,6 +87,9 @@ class ImageStore:
                 username=username,
                 ip_address=ip_address,
             )
+            for path, size in self.seed_files.items():
+                if bool(_DRIVE.match(path)) == (os == "WINDOWS"):
+                    image.write_synthetic(path, size, self.base_time)
         return image
 
     def of(self, ep: Endpoint) -> EndpointImage:

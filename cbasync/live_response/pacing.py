@@ -1,0 +1,147 @@
+"""When to poll a command first: not before the server can have finished it.
+
+Polling a command every 50 ms from the start costs round trips that cannot succeed: a sensor
+takes what it takes. The client learns, per command name, the shortest time the server has
+taken to run one (from the command's ``create_time`` — or the end of the command before it in
+the session, when it had to wait for that one — to its ``completion``, both on the server's
+clock), and a session knows which of its commands are queued ahead of a new one (the sensor
+runs them one at a time, in order). The first poll of a command goes out when, at the earliest, it can be done; from there
+the waiter's backoff takes over. The shortest time seen is a lower bound, so the first poll is
+never later than needed for a command as fast as any before it; a slower one only gets polled
+a few more times.
+"""
+
+from __future__ import annotations
+
+from cbasync.live_response.dialect import CommandInfo
+
+__all__ = ["CommandPace", "SessionQueue"]
+
+
+class CommandPace:
+    """What one client has seen the server take: the shortest run of each command (by name),
+    and how long sensors take to check in."""
+
+    __slots__ = ("activation", "fastest")
+
+    def __init__(self) -> None:
+        self.fastest: dict[str, float] = {}
+        self.activation = ActivationBounds()
+
+    def learn(self, name: str, seconds: float | None) -> None:
+        if seconds is None or not name:
+            return
+        known = self.fastest.get(name)
+        if known is None or seconds < known:
+            self.fastest[name] = seconds
+
+    def shortest(self, name: str) -> float:
+        """Seconds the command takes at the least (0 when none has been seen)."""
+        return self.fastest.get(name, 0.0)
+
+
+class ActivationBounds:
+    """How long after its request a session's sensor checks in, as far as polls have shown.
+
+    Times are from sending the session request to sending a poll (the same latency both ways
+    cancels out). A poll that found a session active bounds its check-in from above; the last
+    poll that found it still pending, from below. Across sessions the client keeps the
+    tightest of each: the quickest check-in seen (``by``) and the longest wait of a session
+    that then checked in (``after``). The first poll of a new session goes out halfway
+    between the two while they are apart — each answer narrows them — and at ``by``
+    otherwise; a session still pending then is polled at ``by``, then with the backoff.
+    """
+
+    __slots__ = ("after", "by")
+
+    #: Bounds closer than this are close enough (a poll's round trip is longer).
+    RESOLUTION = 0.01
+
+    def __init__(self) -> None:
+        self.by: float | None = None
+        self.after: float | None = None
+
+    def learn(self, active_at: float, pending_at: float | None) -> None:
+        """A session checked in: a poll sent ``active_at`` seconds after its request found it
+        active, the one sent ``pending_at`` seconds after it still pending."""
+        if self.by is None or active_at < self.by:
+            self.by = active_at
+        if pending_at is not None and (self.after is None or pending_at > self.after):
+            self.after = pending_at
+
+    def first_poll(self) -> float | None:
+        """Seconds after the request for a new session's first poll (``None``: unknown)."""
+        if self.by is None:
+            return None
+        if self.after is None or self.by - self.after <= self.RESOLUTION:
+            return self.by
+        return (self.after + self.by) / 2
+
+
+class SessionQueue:
+    """One session's commands being waited for, in the order the sensor runs them (the order
+    the server numbered them), each with when it can first be done.
+
+    Times are the client's clock; a command reached the server about half its POST's round
+    trip after it was sent, and a poll takes as long to get there, so a poll sent at
+    :meth:`first_poll` arrives as the command can first be done (plus :data:`MARGIN`).
+    """
+
+    __slots__ = ("_completed", "_entries")
+
+    #: Completions remembered for the commands after them (a few are enough).
+    _REMEMBERED = 16
+    #: How much later than the earliest possible end a first poll arrives.
+    MARGIN = 0.005
+
+    def __init__(self) -> None:
+        # command id -> (when it reached the server, its least run, the one-way latency)
+        self._entries: dict[int, tuple[float, float, float]] = {}
+        self._completed: dict[int, float] = {}
+
+    def queued(self, command_id: int, seconds: float, sent: float, answered: float) -> None:
+        """The server has queued command ``command_id``, whose POST was sent at ``sent`` and
+        answered at ``answered``; it takes at least ``seconds`` to run."""
+        one_way = max(0.0, answered - sent) / 2
+        self._entries[command_id] = (sent + one_way, seconds, one_way)
+
+    def earliest_end(self, command_id: int) -> float:
+        """When the command can first be done: after the commands before it, its own least
+        run."""
+        end = 0.0
+        for other, (start, seconds, _) in sorted(self._entries.items()):
+            if other > command_id:
+                break
+            end = max(end, start) + seconds
+        return end
+
+    def first_poll(self, command_id: int) -> float:
+        """When to send the first poll, so that it arrives as the command can first be done."""
+        entry = self._entries.get(command_id)
+        one_way = entry[2] if entry is not None else 0.0
+        return self.earliest_end(command_id) - one_way + self.MARGIN
+
+    def release(self, command_id: int) -> None:
+        """The command failed, or the wait for it was abandoned."""
+        self._entries.pop(command_id, None)
+
+    def finish(self, command: CommandInfo) -> float | None:
+        """The command is done: the server's time to run it — from when it was queued, or
+        from the end of the command before it when it had to wait for that one (``None`` when
+        the server did not say when)."""
+        self.release(command.id)
+        if command.created_at is None or command.completed_at is None:
+            return None
+        self._completed[command.id] = command.completed_at
+        if len(self._completed) > self._REMEMBERED:
+            del self._completed[min(self._completed)]
+        start = command.created_at
+        before = self._completed.get(command.id - 1)
+        if before is not None:
+            start = max(start, before)
+        elif command.id - 1 in self._entries:
+            return None  # it waited for a command whose end is not known yet
+        return max(0.0, command.completed_at - start)
+
+    def __len__(self) -> int:
+        return len(self._entries)

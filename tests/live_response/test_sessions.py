@@ -1,0 +1,215 @@
+"""Live Response sessions end to end: slots held for a session's life, closed on every way out,
+shared by a device's users, re-created when the server ends them, and never left pending."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import anyio
+import pytest
+
+from cbasync import errors
+from cbasync.response import CbResponseAPI, Sensor
+from tests.clients import emulator_client
+from tests.live_response.conftest import (
+    LINUX,
+    MAC,
+    OFFLINE,
+    WINDOWS,
+    WINDOWS_SERVER,
+    Server,
+    api_class,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_session_takes_a_slot_and_closes_on_every_way_out(server: Server) -> None:
+    lr = server.lr
+    device = server.device(WINDOWS)
+    async with lr.session(device) as session:
+        assert lr.slots.in_use == 1
+        assert lr.sessions_open == 1
+        assert server.counters.open == 1
+        assert session.device_id == device == session.sensor_id
+    assert (lr.slots.in_use, lr.sessions_open, server.counters.open) == (0, 0, 0)
+
+    with pytest.raises(KeyError, match="mine"):
+        async with lr.session(device):
+            raise KeyError("mine")
+    assert (lr.slots.in_use, server.counters.open) == (0, 0)
+
+    with anyio.CancelScope() as scope:
+        async with lr.session(device) as session:
+            scope.cancel()
+            await session.list_processes()
+    assert scope.cancelled_caught
+    assert (lr.slots.in_use, server.counters.open) == (0, 0)
+    assert server.counters.closed == server.counters.created == 3
+
+    with pytest.raises(errors.ClientStateError, match="closed"):
+        await session.list_processes()  # used after its block
+
+
+async def test_users_of_one_device_share_its_session(server: Server) -> None:
+    seen: list[object] = []
+
+    async def user() -> None:
+        async with server.lr.session(server.device(WINDOWS)) as session:
+            seen.append(session.session_id)
+            await session.list_processes()
+            await anyio.sleep(0.02)
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(3):
+            tg.start_soon(user)
+    assert len(set(seen)) == 1
+    assert server.counters.created == 1
+    assert server.lr.slots.most_in_use == 1
+    assert server.counters.open == 0
+
+
+@dataclasses.dataclass
+class Device:
+    """A model of another product, or the user's own: anything with an ``id``."""
+
+    id: int
+
+
+async def test_devices_are_ids_or_objects_with_one(server: Server) -> None:
+    async with server.lr.session(Device(server.device(WINDOWS))) as session:
+        assert session.device_id == server.device(WINDOWS)
+    with pytest.raises(TypeError, match="integer id"):
+        async with server.lr.session("WIN-1"):  # type: ignore[arg-type]
+            pass
+
+
+@pytest.mark.parametrize("dialect", ["edr"])
+async def test_an_edr_sensor_opens_its_own_session(server: Server) -> None:
+    assert isinstance(server.api, CbResponseAPI)
+    sensor = await server.api.get(Sensor, server.device(WINDOWS_SERVER))
+    async with sensor.lr_session() as lr:
+        assert lr.sensor_id == sensor.id
+        assert await lr.get_file("C:\\Windows\\win.ini")
+    assert server.counters.open == 0
+
+
+async def test_an_offline_device_times_out_and_leaves_no_session_pending(server: Server) -> None:
+    with pytest.raises(errors.TimeoutError, match="to become active") as raised:
+        async with server.lr.session(server.device(OFFLINE), max_wait=0.3):
+            pass
+    assert raised.value.last_response is not None  # the pending session it saw last
+    assert server.counters.created == 1
+    assert server.counters.open == 0  # closed, not left to occupy a slot until check_in_timeout
+    assert server.lr.slots.in_use == 0
+
+    with anyio.move_on_after(0.2) as scope:  # the same when the caller gives up first
+        async with server.lr.session(server.device(OFFLINE)):
+            pass
+    assert scope.cancelled_caught
+    assert server.counters.open == 0
+    assert server.lr.slots.in_use == 0
+
+
+async def test_an_unknown_device_is_not_found_and_takes_no_slot(server: Server) -> None:
+    with pytest.raises(errors.ObjectNotFoundError):
+        async with server.lr.session(server.device(500)):
+            pass
+    assert server.lr.slots.in_use == 0
+    assert server.counters.created == 0
+
+
+@pytest.mark.parametrize("config", [{"lr_idle_timeout": 0.2, "cloud_lr_idle_timeout": 0.2}])
+async def test_a_command_on_an_expired_session_recreates_it_once(server: Server) -> None:
+    async with server.lr.session(server.device(WINDOWS)) as session:
+        first = session.session_id
+        await session.list_processes()
+        await anyio.sleep(0.4)  # idle beyond the server's timeout: it ends the session
+        assert await session.get_file("C:\\Windows\\win.ini")
+        assert session.session_id != first
+        await session.put_file(b"after", "C:\\Windows\\Temp\\after.txt")
+    assert server.counters.expired == 1
+    assert server.counters.created == 2
+    assert server.counters.open == 0
+
+
+@pytest.mark.parametrize("config", [{"lr_idle_timeout": 0.4, "cloud_lr_idle_timeout": 0.4}])
+async def test_keepalive_keeps_an_idle_session(server: Server) -> None:
+    # Keepalives every 50 ms against a 400 ms idle timeout: a busy machine has margin.
+    async with server.lr.session(server.device(WINDOWS), keepalive=0.05) as session:
+        await session.list_processes()
+        await anyio.sleep(0.9)
+        await session.list_processes()
+    assert server.counters.created == 1
+    assert server.counters.expired == 0
+    with pytest.raises(ValueError, match="keepalive"):
+        async with server.lr.session(server.device(WINDOWS), keepalive=-1):
+            pass
+
+
+@pytest.mark.parametrize("config", [{"lr_slots": 2, "cloud_lr_slots": 2}])
+async def test_the_server_s_session_limit_shrinks_the_pool_instead_of_failing(
+    server: Server,
+) -> None:
+    lr = server.lr
+    lr.max_sessions = 4  # more than the server allows
+    devices = [server.device(i) for i in (WINDOWS, WINDOWS_SERVER, MAC, LINUX, 5, 6)]
+
+    async def job(session: Any) -> int:
+        await anyio.sleep(0.05)
+        return len(await session.list_processes())
+
+    async with lr.run(job, devices) as results:
+        outcomes = [result async for result in results]
+    assert all(result.ok for result in outcomes), [r.error for r in outcomes]
+    assert lr.slots.refusals >= 1
+    assert server.counters.slot_limit_violations == lr.slots.refusals
+    assert server.counters.max_concurrent <= 2
+    assert server.counters.open == 0
+
+
+@pytest.mark.parametrize("config", [{"lr_slots": 1, "cloud_lr_slots": 1}])
+async def test_with_no_session_of_its_own_open_a_refused_client_waits_for_a_slot(
+    server: Server,
+) -> None:
+    async with emulator_client(server.app, api_class(server.dialect)) as other:
+        other_lr = Server(server.dialect, server.app, other).lr
+        server.lr.slots.recover_after = 0.05
+        async with other_lr.session(server.device(LINUX)):
+            # Bounded by max_wait: nothing of this client's will free the server's one slot.
+            with pytest.raises(errors.TimeoutError, match="no free session slot"):
+                async with server.lr.session(server.device(WINDOWS), max_wait=0.3):
+                    pass
+            assert server.lr.slots.in_use == 0
+
+        listed: list[int] = []
+
+        async def ours() -> None:
+            async with server.lr.session(server.device(WINDOWS), max_wait=10) as session:
+                listed.append(len(await session.list_processes()))
+
+        refused = server.lr.slots.refusals
+        async with anyio.create_task_group() as tg, other_lr.session(server.device(LINUX)):
+            tg.start_soon(ours)
+            await anyio.sleep(0.3)
+            assert server.lr.slots.refusals > refused  # refused, and waiting
+            assert listed == []
+            # The other client's session is closed: ours opens once the pool recovers.
+    assert listed
+    assert server.counters.open == 0
+
+
+async def test_max_sessions_is_bounded_by_what_the_server_allows(server: Server) -> None:
+    lr = server.lr
+    if server.dialect == "edr":
+        lr.max_sessions = 250  # EDR's limit is its administrator's
+        assert lr.max_sessions == 250
+    else:
+        with pytest.raises(ValueError, match="at most 100"):
+            lr.max_sessions = 101
+        lr.max_sessions = 100
+    with pytest.raises(ValueError, match="integer >= 1"):
+        lr.max_sessions = 0
+    # One pool per client: with_options() copies share it, as do the cloud's v6 and v3.
+    assert server.api.with_options(timeout=5).live_response.slots is lr.slots
