@@ -101,15 +101,27 @@ class Validation:
         self.family = family
 
     async def check(self, query: str) -> cloud.SearchValidationResponse:
-        """What the server says of ``query`` (valid or not: no error)."""
+        """What the server says of ``query`` (valid or not: no error).
+
+        The answer depends on the query's text alone, so the client keeps it (five minutes,
+        its object cache): a hunt that runs one query over many time windows or criteria, or
+        twenty tasks that submit it at once, ask once.
+        """
         route = f"{self.family}/search_validation"
-        if self.family == PROCESSES:
-            response = await self.api.transport.request(
-                "POST", route, json={"query": query}, idempotent=True
-            )
-        else:
-            response = await self.api.transport.request("GET", route, params={"q": query})
-        return response.parse(adapter_for(cloud.SearchValidationResponse))
+
+        async def ask() -> cloud.SearchValidationResponse:
+            if self.family == PROCESSES:
+                response = await self.api.transport.request(
+                    "POST", route, json={"query": query}, idempotent=True
+                )
+            else:
+                response = await self.api.transport.request("GET", route, params={"q": query})
+            return response.parse(adapter_for(cloud.SearchValidationResponse))
+
+        answer: cloud.SearchValidationResponse = await self.api.object_cache.get(
+            ("search_validation", self.family, query), ask
+        )
+        return answer
 
     async def require(self, query: str) -> None:
         """Raise :class:`~cbasync.errors.QuerySyntaxError` when ``query`` does not parse."""

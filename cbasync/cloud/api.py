@@ -11,6 +11,7 @@ from cbasync._api import ApiOptions, BaseAPI
 from cbasync._error_map import ErrorRule
 from cbasync._jobs import DEFAULT_JOB_WAIT, DEFAULT_MAX_JOBS
 from cbasync._limits import Capacity
+from cbasync._pagination import DEFAULT_CONCURRENCY
 from cbasync.cloud._errors import CLOUD_ERROR_RULES
 from cbasync.cloud._platform_api import PlatformMethods
 from cbasync.cloud.live_response import CloudV3Dialect, CloudV6Dialect
@@ -57,6 +58,11 @@ class CBCloudAPI(BaseAPI, PlatformMethods):
         super().__init__(profile, **options)
         #: The client's job pool (shared with its ``with_options()`` copies).
         self.job_slots = Capacity(max_concurrent_jobs)
+        #: Result pages of finished jobs fetched at once, over all of the client's jobs. A
+        #: results page is large (1,000 rows are about 1 MB of JSON): eight keep the link and the
+        #: server busy, while more would only queue the small requests that matter more — a
+        #: poll that frees a job slot, the submit of the next job — behind them.
+        self.result_page_slots = Capacity(DEFAULT_CONCURRENCY)
         if not job_max_wait > 0:
             raise ValueError(f"job_max_wait must be a positive number of seconds: {job_max_wait!r}")
         self.job_max_wait = float(job_max_wait)

@@ -304,4 +304,5 @@ class JobQuery(CloudQuery[M]):
             return Page([], 0 if progress.no_data else available, start, extra=progress)
         job_id = job.job_id
         assert job_id is not None
-        return await job.backend.page(job_id, start, rows)
+        async with self._api.result_page_slots.limiter:
+            return await job.backend.page(job_id, start, rows)

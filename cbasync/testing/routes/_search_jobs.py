@@ -15,7 +15,9 @@ from cbasync.testing.jobs import MAX_AVAILABLE, JobView, SearchResult
 from cbasync.testing.query import QueryError, parse
 from cbasync.testing.routes._cloud import CloudHandlers
 from cbasync.testing.routes._common import (
+    JSON_MEDIA_TYPE,
     cloud_error,
+    dumps,
     int_param,
     json_response,
 )
@@ -46,6 +48,12 @@ class Projection(Protocol):
     """A store whose rows a search returns with the fields asked for."""
 
     def project(self, i: int, fields: Sequence[str] | None) -> dict[str, Any]: ...
+
+
+#: Rows of stores whose default-field rows never change, rendered to JSON once and reused by
+#: every page that holds them (a hunt reads the same rows job after job): a 1,000-row page is
+#: then a join of bytes instead of a million-character encode.
+ROW_JSON_CACHE = 50_000
 
 
 P2 = "/api/investigate/v2/orgs/{org_key}/processes"
@@ -151,6 +159,19 @@ class SearchJobHandlers(CloudHandlers):
     """What the process and auth-event routes share: submitting a search, detail or facet job
     and reading its results."""
 
+    _row_json: dict[tuple[str, int], bytes] | None = None
+
+    def _json_row(self, kind: str, store: Projection, i: int) -> bytes:
+        cache = self._row_json
+        if cache is None:
+            cache = self._row_json = {}
+        raw = cache.get((kind, i))
+        if raw is None:
+            if len(cache) >= ROW_JSON_CACHE:
+                cache.clear()
+            raw = cache[(kind, i)] = dumps(store.project(i, None))
+        return raw
+
     # ------------------------------------------------------------------ generic search jobs
     def submit_search(
         self, kind: str, table_of: Callable[[], Table], body: dict[str, Any], suffix: str
@@ -204,7 +225,7 @@ class SearchJobHandlers(CloudHandlers):
         self,
         view: JobView,
         request: Request,
-        render: Callable[[int], dict[str, Any]],
+        render: Callable[[int], Any],
         default_rows: int,
     ) -> dict[str, Any]:
         start = int_param(request.query_params, "start", 0, minimum=0)
@@ -229,6 +250,14 @@ class SearchJobHandlers(CloudHandlers):
         """A page of a search job's results, each row the fields the search asked for."""
         job, view = self.engine.poll(request.path_params["job_id"], kind)
         fields = job.request.get("fields")
+        if getattr(store, "rows_are_fixed", False) and not [f for f in fields or () if f != "*"]:
+            # The same bytes json_response would write, with each row encoded once per run.
+            body = self.results_page(view, request, lambda i: i, 10)
+            rows = b",".join(self._json_row(kind, store, i) for i in body.pop("results"))
+            return Response(
+                b'{"results":[' + rows + b"]," + dumps(body)[1:],
+                media_type=JSON_MEDIA_TYPE,
+            )
         return json_response(
             self.results_page(view, request, lambda i: store.project(i, fields), 10)
         )

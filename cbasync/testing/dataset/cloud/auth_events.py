@@ -38,6 +38,9 @@ SEARCH_DOC_CACHE = 50_000
 class AuthEventStore(GeneratedSet):
     """Windows authentication events spread over the Windows devices."""
 
+    #: An event's search row (its default fields) never changes once generated.
+    rows_are_fixed = True
+
     def __init__(self, spec: RowSpec) -> None:
         windows = [ep.index for ep in spec.endpoints if ep.os_family == "windows"]
         super().__init__(spec if windows else replace(spec, count=0))
