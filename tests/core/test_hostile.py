@@ -455,11 +455,11 @@ async def test_stopping_a_download_early_leaves_nothing_behind(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             if how == "async with":
-                async with binary.download(chunk_size=1024) as chunks:
+                async with binary.download(unzip=False, chunk_size=1024) as chunks:
                     async for _ in chunks:
                         break
             else:
-                async with aclosing(binary.download(chunk_size=1024)) as chunks:
+                async with aclosing(binary.download(unzip=False, chunk_size=1024)) as chunks:
                     async for _ in chunks:
                         break
             gc.collect()

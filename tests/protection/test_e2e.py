@@ -595,6 +595,8 @@ async def test_uploaded_files_download(
     saved = await upload.download_to(tmp_path / "sample.bin")
     assert hashlib.md5(saved.read_bytes()).hexdigest().upper() == catalog.md5
     async with upload.download() as chunks:
+        assert b"".join([chunk async for chunk in chunks]) == saved.read_bytes()
+    async with upload.download(unzip=False) as chunks:
         archive = b"".join([chunk async for chunk in chunks])
     expected = await raw.get(f"{V1}/fileUpload/{upload.id}", params={"downloadFile": "true"})
     assert archive == expected.content

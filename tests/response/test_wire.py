@@ -305,9 +305,9 @@ async def test_binary_summary_download_and_icon(mock: respx.MockRouter, tmp_path
         binary = await cb.get(Binary, md5.lower())
         assert binary.is_signed
         assert binary.signing_data.publisher == "Microsoft Corporation"
-        raw = b"".join([chunk async for chunk in binary.download()])
+        raw = b"".join([chunk async for chunk in binary.download(unzip=False)])
         assert zipfile.ZipFile(io.BytesIO(raw)).read("filedata") == payload
-        assert b"".join([chunk async for chunk in binary.download(unzip=True)]) == payload
+        assert b"".join([chunk async for chunk in binary.download()]) == payload
         saved = await binary.download_to(tmp_path / "file.exe")
         assert saved.read_bytes() == payload
         assert await binary.icon() == b"\x89PNG..."

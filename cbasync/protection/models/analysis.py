@@ -79,11 +79,10 @@ class _FileOnServer(_AboutAFile):
 
     __slots__ = ()
 
-    def download(
-        self, *, unzip: bool = False, chunk_size: int = 256 * 1024
-    ) -> ClosingStream[bytes]:
-        """The file as it streams in: the server's ZIP, or with ``unzip=True`` the file itself
-        (the ZIP's first member, inflated on the fly and checked against its CRC). Close the
+    def download(self, *, unzip: bool = True, chunk_size: int = 256 * 1024) -> ClosingStream[bytes]:
+        """The file as it streams in (the server's ZIP's first member, inflated on the fly and
+        checked against its CRC), as :meth:`download_to` saves it; ``unzip=False`` streams the
+        server's ZIP itself. Close the
         stream (``async with``) to stop early. The server answers 503 when too many downloads
         run at once; that is retried like any 503."""
         return ClosingStream(self._download(unzip, chunk_size))

@@ -83,16 +83,15 @@ class Binary(EdrModel, edr.Binary):
 
     # -- content ----------------------------------------------------------------------------
 
-    def download(
-        self, *, unzip: bool = False, chunk_size: int = 256 * 1024
-    ) -> ClosingStream[bytes]:
-        """The file as it streams in: the server's ZIP, or with ``unzip=True`` the binary
-        itself (the ZIP's ``filedata`` member, inflated on the fly in pieces of at most 64 KiB
-        and checked against its CRC and declared size).
+    def download(self, *, unzip: bool = True, chunk_size: int = 256 * 1024) -> ClosingStream[bytes]:
+        """The binary as it streams in (the server's ZIP's ``filedata`` member, inflated on the
+        fly in pieces of at most 64 KiB and checked against its CRC and declared size), as
+        cbapi's ``binary.file`` reads it and :meth:`download_to` saves it; ``unzip=False``
+        streams the server's ZIP itself.
 
         The stream holds a connection until its end; to stop early, close it::
 
-            async with binary.download(unzip=True) as chunks:
+            async with binary.download() as chunks:
                 async for chunk in chunks:
                     ...
         """
