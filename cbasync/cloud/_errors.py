@@ -22,9 +22,10 @@ _QUERY_CODES = frozenset({"INVALID_QUERY", "QUERY_SYNTAX_ERROR", "MALFORMED_QUER
 
 def v3_failure(answer: Answer) -> errors.ApiError | None:
     """Defense v3: ``"success": false`` is a failure whatever the status (wire §1.3)."""
-    if answer.status >= 300 or b'"success"' not in answer.body:
+    # The route first: scanning a megabyte results page for the word costs 0.3 ms.
+    if answer.status >= 300 or not answer.route.startswith("/integrationServices/v3"):
         return None
-    if not answer.route.startswith("/integrationServices/v3"):
+    if b'"success"' not in answer.body:
         return None
     try:
         document = jsonlib.loads(answer.body)
