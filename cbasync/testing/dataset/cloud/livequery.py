@@ -86,6 +86,20 @@ class LiveQueryStore:
         oses = device_filter.get("os") or device_filter.get("device_types")
         policies = device_filter.get("policy_id") or device_filter.get("policy_ids")
         deployment = device_filter.get("deployment_type")
+        # Each filter is a list of scalars (ids as integers or their digits): anything else is
+        # the server's 400, not a crash on int({}) or iterating over true.
+        for key, given, numeric in (
+            ("device_id", ids, True),
+            ("os", oses, False),
+            ("policy_id", policies, True),
+            ("deployment_type", deployment, False),
+        ):
+            if given is not None and (
+                not isinstance(given, list)
+                or any(isinstance(v, (bool, dict, list)) or v is None for v in given)
+                or (numeric and not all(str(v).lstrip("-").isdigit() for v in given))
+            ):
+                raise CriteriaError(f"device_filter.{key} must be a list of values", field=key)
         out = []
         for ep in eps:
             if ep.deregistered:
