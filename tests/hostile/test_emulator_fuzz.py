@@ -204,6 +204,13 @@ FOUND = [
         {"sql": "select 1;", "device_filter": {"policy_id": ["x"]}},
         400,
     ),
+    (
+        "POST",
+        "/livequery/v1/orgs/{org_key}/runs",
+        {"sql": "select 1;", "device_filter": {"device_id": False}},
+        400,
+    ),
+    ("GET", "/api/v1/feed/\u00b2/action", None, 404),
 ]
 
 

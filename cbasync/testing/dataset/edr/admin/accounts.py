@@ -139,7 +139,12 @@ class Accounts(AdminCore):
             raise Invalid("group_access must be a list of {group_id, access_category}")
         for entry in entries or []:
             raw = entry.get("group_id") if isinstance(entry, dict) else None
-            if isinstance(raw, bool) or not isinstance(raw, (int, str)) or not str(raw).isdigit():
+            if (
+                isinstance(raw, bool)
+                or not isinstance(raw, (int, str))
+                or not str(raw).isascii()
+                or not str(raw).isdigit()
+            ):
                 raise Invalid(f"group_access entries need an integer group_id, not {raw!r}")
             gid = int(raw)
             group = self.groups.get(gid)
