@@ -76,6 +76,10 @@ _KNOWN_KEYS = _BOOL_KEYS | _STR_KEYS | _FLOAT_KEYS
 # for an httpx client, so they are accepted without a warning and ignored.
 _CBAPI_ONLY_KEYS = frozenset({"pool_connections", "pool_maxsize", "pool_block", "max_retries"})
 
+#: A profile is a few hundred bytes; a file past this is a mistake (the wrong path), and reading
+#: it whole would stall the program.
+MAX_CREDENTIAL_FILE_SIZE = 1024 * 1024
+
 _TRUE = frozenset({"1", "yes", "true", "on"})
 _FALSE = frozenset({"0", "no", "false", "off"})
 
@@ -271,8 +275,14 @@ def _read_profile(
         # would otherwise read as part of the first line (and report as a line before any
         # [profile] header).
         with path.open(encoding="utf-8-sig") as handle:
+            status = os.fstat(handle.fileno())
+            if status.st_size > MAX_CREDENTIAL_FILE_SIZE:
+                raise CredentialError(
+                    f"credentials: file {path} is larger than 1 MiB ({status.st_size} bytes); "
+                    "it is not a credential file"
+                )
             text = handle.read()
-            mode = os.fstat(handle.fileno()).st_mode
+            mode = status.st_mode
     except FileNotFoundError:
         if must_exist:
             raise CredentialError(f"credentials: file {path} does not exist") from None
@@ -287,6 +297,8 @@ def _read_profile(
         ) from None
     except OSError as exc:
         raise CredentialError(f"credentials: file {path} cannot be read ({exc.strerror})") from None
+    except ValueError:  # a NUL or an unencodable character in the path
+        raise CredentialError(f"credentials: {str(path)!r} is not a usable file name") from None
 
     # Interpolation is off: tokens and proxy passwords may contain '%'.
     parser = configparser.ConfigParser(interpolation=None, default_section="\x00no-defaults")
