@@ -156,7 +156,7 @@ async def test_a_download_is_written_where_the_caller_said_whatever_the_server_n
         ):
             saved = await lr.download_file(WIN_INI, destination / "win.ini")
     assert saved == destination / "win.ini"
-    assert [p.name for p in destination.iterdir()] == ["win.ini"]
+    assert [p.name async for p in anyio.Path(destination).iterdir()] == ["win.ini"]
     assert saved.read_bytes().startswith(b"; for 16-bit app support")
 
 
@@ -195,7 +195,7 @@ async def test_tls_is_verified_by_default_and_a_pinned_ca_passes(
         other = tmp_path / "other-ca.pem"
         other.write_text(trustme.CA().cert_pem.bytes().decode())
         async with edr(tls_server, ssl_cert_file=str(other)) as api:
-            with pytest.raises(errors.ConnectionError, match="(?i)certificate"):
+            with pytest.raises(errors.ConnectionError, match=r"(?i)certificate"):
                 await api.transport.request("GET", "/api/info")
         # Pinned to the emulator's CA: trusted.
         async with edr(tls_server, ssl_cert_file=tls_server.ca_file) as api:
