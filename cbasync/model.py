@@ -557,6 +557,7 @@ def _field_adapter(cls: type[pydantic.BaseModel], name: str) -> pydantic.TypeAda
         field = cls.model_fields[name]
         annotation: Any = field.annotation
         if field.metadata:
-            annotation = typing.Annotated[(annotation, *field.metadata)]
+            params = (annotation, *field.metadata)
+            annotation = typing.Annotated[params]  # Annotated[type, *constraints]
         adapter = _FIELD_ADAPTERS[key] = pydantic.TypeAdapter(annotation)
     return adapter
