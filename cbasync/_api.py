@@ -47,6 +47,7 @@ class ApiOptions(TypedDict, total=False):
     ssl_force_tls_1_2: bool | None
     proxy: str | None
     ignore_system_proxy: bool | None
+    allow_plain_http: bool | None
     integration_name: str | None
     default_timeout: float | None
     credential_file: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
@@ -88,6 +89,7 @@ class BaseAPI:
         ssl_force_tls_1_2: bool | None = None,
         proxy: str | None = None,
         ignore_system_proxy: bool | None = None,
+        allow_plain_http: bool | None = None,
         integration_name: str | None = None,
         default_timeout: float | None = None,
         credential_file: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
@@ -115,6 +117,7 @@ class BaseAPI:
             ssl_force_tls_1_2=ssl_force_tls_1_2,
             proxy=proxy,
             ignore_system_proxy=ignore_system_proxy,
+            allow_plain_http=allow_plain_http,
             integration_name=integration_name,
             default_timeout=default_timeout,
         )

@@ -13,6 +13,11 @@ Where a value comes from, from weakest to strongest:
 
 Anything wrong raises :class:`~cbasync.errors.CredentialError` naming the file, the profile and
 the key — never the token, which is held as a :class:`Secret` and masked in every repr.
+
+The ``url`` must be ``https://``: the token travels in a header on every request, so plain
+``http://`` is refused, except to a loopback address (``localhost``, ``127.0.0.1``, ``::1``: the
+emulator, an SSH tunnel) or when the profile opts in with ``allow_plain_http = true`` (a lab
+network the user trusts, a TLS-terminating sidecar on another host).
 """
 
 from __future__ import annotations
@@ -56,7 +61,13 @@ CREDENTIAL_FILES: Mapping[Product, tuple[str, ...]] = {
 }
 
 _BOOL_KEYS = frozenset(
-    {"ssl_verify", "ssl_verify_hostname", "ssl_force_tls_1_2", "ignore_system_proxy"}
+    {
+        "ssl_verify",
+        "ssl_verify_hostname",
+        "ssl_force_tls_1_2",
+        "ignore_system_proxy",
+        "allow_plain_http",
+    }
 )
 _STR_KEYS = frozenset({"url", "token", "org_key", "ssl_cert_file", "proxy", "integration_name"})
 _FLOAT_KEYS = frozenset({"default_timeout"})
@@ -64,6 +75,10 @@ _KNOWN_KEYS = _BOOL_KEYS | _STR_KEYS | _FLOAT_KEYS
 # Keys cbapi's credential files may carry for its requests-based sessions. They have no meaning
 # for an httpx client, so they are accepted without a warning and ignored.
 _CBAPI_ONLY_KEYS = frozenset({"pool_connections", "pool_maxsize", "pool_block", "max_retries"})
+
+#: A profile is a few hundred bytes; a file past this is a mistake (the wrong path), and reading
+#: it whole would stall the program.
+MAX_CREDENTIAL_FILE_SIZE = 1024 * 1024
 
 _TRUE = frozenset({"1", "yes", "true", "on"})
 _FALSE = frozenset({"0", "no", "false", "off"})
@@ -128,6 +143,8 @@ class Credentials:
     ssl_force_tls_1_2: bool = False
     proxy: str | None = dataclasses.field(default=None, repr=False)
     ignore_system_proxy: bool = False
+    #: Plain ``http://`` to a host that is not loopback, the token in clear text (opt-in).
+    allow_plain_http: bool = False
     integration_name: str | None = None
     default_timeout: float | None = None
     #: Which profile these came from, and which files were read, for messages.
@@ -258,8 +275,14 @@ def _read_profile(
         # would otherwise read as part of the first line (and report as a line before any
         # [profile] header).
         with path.open(encoding="utf-8-sig") as handle:
+            status = os.fstat(handle.fileno())
+            if status.st_size > MAX_CREDENTIAL_FILE_SIZE:
+                raise CredentialError(
+                    f"credentials: file {path} is larger than 1 MiB ({status.st_size} bytes); "
+                    "it is not a credential file"
+                )
             text = handle.read()
-            mode = os.fstat(handle.fileno()).st_mode
+            mode = status.st_mode
     except FileNotFoundError:
         if must_exist:
             raise CredentialError(f"credentials: file {path} does not exist") from None
@@ -274,6 +297,8 @@ def _read_profile(
         ) from None
     except OSError as exc:
         raise CredentialError(f"credentials: file {path} cannot be read ({exc.strerror})") from None
+    except ValueError:  # a NUL or an unencodable character in the path
+        raise CredentialError(f"credentials: {str(path)!r} is not a usable file name") from None
 
     # Interpolation is off: tokens and proxy passwords may contain '%'.
     parser = configparser.ConfigParser(interpolation=None, default_section="\x00no-defaults")
@@ -374,7 +399,7 @@ def _validate(
     url = get("url")
     if not url:
         raise missing("url", "set url in the profile, CBAPI_URL, or pass url=")
-    url = _check_url(url, values["url"][1])
+    url = _check_url(url, values["url"][1], allow_plain_http=bool(get("allow_plain_http")))
 
     token = get("token")
     if not token:
@@ -427,7 +452,7 @@ def _validate(
     )
 
 
-def _check_url(url: str, where: str) -> str:
+def _check_url(url: str, where: str, *, allow_plain_http: bool) -> str:
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -442,10 +467,11 @@ def _check_url(url: str, where: str) -> str:
         raise CredentialError(f"credentials: url in {where} must not carry a user or password")
     if parts.query or parts.fragment:
         raise CredentialError(f"credentials: url in {where} must not have a query or fragment")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not _is_loopback(parts.hostname) and not allow_plain_http:
         raise CredentialError(
             f"credentials: url in {where} uses http:// to {parts.hostname}; the token would cross "
-            "the network in clear text. Use https:// (plain http is allowed only to loopback)."
+            "the network in clear text. Use https://, or set allow_plain_http = true if that "
+            "network is trusted (plain http is otherwise allowed only to loopback)."
         )
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 

@@ -194,10 +194,24 @@ class Model(CbModel):
     def __setattr__(self, name: str, value: Any) -> None:
         if not name.startswith("_"):
             self._check_settable(name)
+            if name in type(self).model_fields:
+                value = self._checked(name, value)
             original = self._state.original
             if name not in original:
                 original[name] = self._current(name)
         super().__setattr__(name, value)
+
+    def _checked(self, name: str, value: Any) -> Any:
+        """``value`` as the declared field ``name`` holds it ("5" for an integer becomes 5).
+        A value of the wrong type is refused here, naming the field, rather than sent by
+        ``save()`` (pydantic would only warn while serialising it) for the server to reject."""
+        try:
+            return _field_adapter(type(self), name).validate_python(value)
+        except pydantic.ValidationError as exc:
+            problem = exc.errors(include_url=False)[0]["msg"]
+            raise errors.InvalidObjectError(
+                f"{type(self).__name__}.{name} cannot be set to a {type(value).__name__}: {problem}"
+            ) from None
 
     def _check_settable(self, name: str) -> None:
         """Refuse, naming the field, a write that ``save()`` would silently drop."""
@@ -530,3 +544,20 @@ class _State:
         if self._extra is None:
             self._extra = {}
         return self._extra
+
+
+_FIELD_ADAPTERS: dict[tuple[type[Any], str], pydantic.TypeAdapter[Any]] = {}
+
+
+def _field_adapter(cls: type[pydantic.BaseModel], name: str) -> pydantic.TypeAdapter[Any]:
+    """The validator of one declared field (its type and constraints), built once per class."""
+    key = (cls, name)
+    adapter = _FIELD_ADAPTERS.get(key)
+    if adapter is None:
+        field = cls.model_fields[name]
+        annotation: Any = field.annotation
+        if field.metadata:
+            params = (annotation, *field.metadata)
+            annotation = typing.Annotated[params]  # Annotated[type, *constraints]
+        adapter = _FIELD_ADAPTERS[key] = pydantic.TypeAdapter(annotation)
+    return adapter

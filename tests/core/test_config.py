@@ -6,8 +6,10 @@ import stat
 import warnings
 from pathlib import Path
 
+import httpx
 import pytest
 
+from cbasync import CbResponseAPI
 from cbasync.config import (
     Credentials,
     CredentialWarning,
@@ -397,6 +399,50 @@ def test_bad_urls(dirs: list[Path], url: str) -> None:
 )
 def test_plain_http_is_allowed_to_loopback(dirs: list[Path], url: str) -> None:
     assert load(dirs, url=url, token=TOKEN).url == url
+
+
+def test_plain_http_to_another_host_needs_the_explicit_opt_in(dirs: list[Path]) -> None:
+    with pytest.raises(CredentialError, match="allow_plain_http = true"):
+        load(dirs, url="http://10.0.0.5:8080", token=TOKEN)
+    creds = load(dirs, url="http://10.0.0.5:8080", token=TOKEN, allow_plain_http=True)
+    assert (creds.url, creds.allow_plain_http) == ("http://10.0.0.5:8080", True)
+    with pytest.raises(CredentialError, match="must be a bool"):
+        load(dirs, url="http://10.0.0.5", token=TOKEN, allow_plain_http="yes")
+    # In a profile, spelled like the other booleans; off means refused.
+    for raw, allowed in (("true", True), ("on", True), ("0", False)):
+        write(
+            dirs[1] / "credentials.response",
+            f"[default]\nurl = http://cb.lab:80\ntoken = {TOKEN}\nallow_plain_http = {raw}\n",
+        )
+        if allowed:
+            assert load(dirs).url == "http://cb.lab:80"
+        else:
+            with pytest.raises(CredentialError, match=r"uses http:// to cb\.lab"):
+                load(dirs)
+
+
+@pytest.mark.anyio
+async def test_the_opt_in_reaches_the_api_and_the_token_goes_over_plain_http() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"version": "7.7.0"})
+
+    with pytest.raises(CredentialError, match="uses http://"):
+        CbResponseAPI(url="http://cb.lab", token=TOKEN, environ={})
+    api = CbResponseAPI(
+        url="http://cb.lab",
+        token=TOKEN,
+        environ={},
+        allow_plain_http=True,
+        transport=httpx.MockTransport(handler),
+    )
+    async with api:
+        await api.transport.request("GET", "/api/info")
+    assert [(str(r.url), r.headers["X-Auth-Token"]) for r in seen] == [
+        ("http://cb.lab/api/info", TOKEN)
+    ]
 
 
 def test_url_keeps_a_path_prefix_without_trailing_slash(dirs: list[Path]) -> None:

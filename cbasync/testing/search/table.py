@@ -157,6 +157,9 @@ class Table:
         col = self.column(name)
         if col is None:
             raise CriteriaError(f"unknown criteria field {name!r}", field=name)
+        if any(isinstance(v, (dict, list)) for v in wanted):
+            # Criteria values are scalars; an object or a list inside the list is a 400.
+            raise CriteriaError(f"criteria {name!r} must be a list of values", field=name)
         targets = {_norm(v) for v in wanted}
         pathlike = self.schema.get(self.aliases.get(name, name), self.schema.get(name)) == "text"
         tails = tuple(f"{sep}{t}" for t in targets if isinstance(t, str) for sep in ("\\", "/"))

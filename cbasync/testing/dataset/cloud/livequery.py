@@ -70,6 +70,18 @@ def device_filter_json(sent: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _scalars(values: object, *, numeric: bool) -> bool:
+    if not isinstance(values, list):
+        return False
+    if numeric:
+        return all(
+            (isinstance(v, int) and not isinstance(v, bool))
+            or (isinstance(v, str) and v.isascii() and v.lstrip("-").isdigit())
+            for v in values
+        )
+    return all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in values)
+
+
 class LiveQueryStore:
     """LiveQuery runs: devices answer over ``duration`` seconds; offline ones never do."""
 
@@ -86,6 +98,13 @@ class LiveQueryStore:
         oses = device_filter.get("os") or device_filter.get("device_types")
         policies = device_filter.get("policy_id") or device_filter.get("policy_ids")
         deployment = device_filter.get("deployment_type")
+        # Each filter, in either spelling, is a list of scalars (ids as integers or their
+        # digits): anything else is the server's 400, not a crash on int({}) or list(True).
+        for current, legacy in _FILTER_SPELLINGS:
+            for key in (current, legacy):
+                given = device_filter.get(key) if key is not None else None
+                if given is not None and not _scalars(given, numeric=current.endswith("_id")):
+                    raise CriteriaError(f"device_filter.{key} must be a list of values", field=key)
         out = []
         for ep in eps:
             if ep.deregistered:

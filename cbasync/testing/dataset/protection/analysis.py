@@ -80,16 +80,16 @@ class AnalysisRules(WriteRules):
         if current is not None:
             return row
         if name in ("fileAnalysis", "fileUpload"):
-            if self.collections["computer"].get(int(row["computerId"])) is None:
+            if self.collections["computer"].get(_id(row, "computerId")) is None:
                 raise Invalid(f"computer {row['computerId']} does not exist")
             files = self._file_fields(row["fileCatalogId"])
             if name == "fileAnalysis":
-                if self.collections["connector"].get(int(row["connectorId"])) is None:
+                if self.collections["connector"].get(_id(row, "connectorId")) is None:
                     raise Invalid(f"connector {row['connectorId']} does not exist")
                 row.setdefault("analysisStatus", 0)
                 row.setdefault("analysisResult", 0)
             else:
-                size = self.binaries.entry(int(row["fileCatalogId"]) - 1).size
+                size = self.binaries.entry(_id(row, "fileCatalogId") - 1).size
                 row.update(
                     fileName=files["fileName"],
                     pathName=files["pathName"],
@@ -98,7 +98,7 @@ class AnalysisRules(WriteRules):
                     uploadedFileSize=size,
                 )
         elif name == "notification":
-            analysis = self.collections["fileAnalysis"].get(int(row["fileAnalysisId"]))
+            analysis = self.collections["fileAnalysis"].get(_id(row, "fileAnalysisId"))
             if analysis is None:
                 raise Invalid(f"fileAnalysis {row['fileAnalysisId']} does not exist")
             row.setdefault("connectorId", analysis["connectorId"])
@@ -115,7 +115,7 @@ class AnalysisRules(WriteRules):
                 pending.deleted.add(int(row["id"]))
         elif name == "notification":
             # The connector's answer: the analysis is done and no longer pending.
-            analysis = dict(self.collections["fileAnalysis"].get(int(row["fileAnalysisId"])) or {})
+            analysis = dict(self.collections["fileAnalysis"].get(_id(row, "fileAnalysisId")) or {})
             analysis.update(
                 analysisStatus=_ANALYZED,
                 analysisResult=row["analysisResult"],
@@ -139,3 +139,13 @@ class AnalysisRules(WriteRules):
             member.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(member, self.binaries.content(catalog))
         return filename, buf.getvalue()
+
+
+def _id(row: dict[str, Any], key: str) -> int:
+    """An id field of a new row: an integer (or its ASCII digits), else the server's 400."""
+    raw = row.get(key)
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit():
+        return int(raw)
+    raise Invalid(f"{key} must be an integer id, not {raw!r}")

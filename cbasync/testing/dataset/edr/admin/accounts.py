@@ -135,8 +135,18 @@ class Accounts(AdminCore):
 
     def _group_access(self, entries: Any) -> list[dict[str, Any]]:
         out = []
+        if not isinstance(entries, (list, type(None))):
+            raise Invalid("group_access must be a list of {group_id, access_category}")
         for entry in entries or []:
-            gid = int(entry.get("group_id"))
+            raw = entry.get("group_id") if isinstance(entry, dict) else None
+            if (
+                isinstance(raw, bool)
+                or not isinstance(raw, (int, str))
+                or not str(raw).isascii()
+                or not str(raw).isdigit()
+            ):
+                raise Invalid(f"group_access entries need an integer group_id, not {raw!r}")
+            gid = int(raw)
             group = self.groups.get(gid)
             if group is None:
                 raise Invalid(f"sensor group {gid} does not exist")
@@ -202,17 +212,17 @@ class Accounts(AdminCore):
         del self.sites[sid]
 
     def create_throttle(self, body: Mapping[str, Any]) -> int:
-        site_id = body.get("site_id")
+        site_id = _number(body, "site_id", None)
         if site_id is None or int(site_id) not in self.sites:
             raise Invalid("site_id must name an existing site")
         tid = max(self.throttles, default=0) + 1
         rule = {
             "id": tid,
             "site_id": int(site_id),
-            "day_of_week": int(body.get("day_of_week", 0)),
-            "from": int(body.get("from", 0)),
-            "to": int(body.get("to", 0)),
-            "bytes_per_second": float(body.get("bytes_per_second", 0)),
+            "day_of_week": int(_number(body, "day_of_week", 0) or 0),
+            "from": int(_number(body, "from", 0) or 0),
+            "to": int(_number(body, "to", 0) or 0),
+            "bytes_per_second": _number(body, "bytes_per_second", 0),
         }
         self.throttles[tid] = rule
         return tid
@@ -222,3 +232,20 @@ class Accounts(AdminCore):
         if rule is None:
             raise NotFound(f"throttle rule {tid} not found")
         return rule
+
+
+def _number(body: Mapping[str, Any], key: str, default: float | None) -> float | None:
+    """A numeric field of a request body (a number or its digits); 400 for anything else, as
+    the server's validation answers, never a crash on ``int("abc")``."""
+    raw = body.get(key, default)
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        raise Invalid(f"{key} must be a number, not {raw!r}")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise Invalid(f"{key} must be a number, not {raw!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise Invalid(f"{key} must be a finite number, not {raw!r}")
+    return value

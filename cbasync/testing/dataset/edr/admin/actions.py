@@ -28,6 +28,9 @@ class Actions(Watchlists, Feeds):
     def _owner(self, kind: str, oid: str) -> None:
         if kind == "watchlist":
             self.watchlist(oid)
+        elif not (oid.isascii() and oid.isdigit()):
+            # Feed ids are integers: "abc" names no feed (404), it does not crash the route.
+            raise NotFound(f"feed {oid!r} not found")
         else:
             self.feed(int(oid))
 

@@ -215,6 +215,8 @@ class Feeds(AdminCore):
             if not isinstance(ids, Mapping):
                 raise Invalid("ids must map feed ids to lists of report ids")
             for fid, rids in ids.items():
+                if not (str(fid).isascii() and str(fid).isdigit()) or not isinstance(rids, list):
+                    raise Invalid("ids must map feed ids to lists of report ids")
                 for rid in rids:
                     targets.append(self.report(int(fid), str(rid)))
         elif query:
