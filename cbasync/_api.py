@@ -58,6 +58,7 @@ class ApiOptions(TypedDict, total=False):
     max_connections: int | None
     retry_policy: RetryPolicy | None
     max_response_size: int | None
+    max_download_size: int | None
     http_client: HttpClient | None
     transport: HttpTransport | None
 
@@ -68,7 +69,8 @@ class BaseAPI:
     ``profile`` names the credential profile (``[default]`` otherwise); keyword arguments named
     like the credential keys override the files and the environment. ``http_client=`` or
     ``transport=`` replace the network (the test seam, e.g. ``httpx.ASGITransport(app=...)``).
-    ``max_response_size`` caps what one answer may inflate to (32 MiB by default).
+    ``max_response_size`` caps what one answer may inflate to (32 MiB by default),
+    ``max_download_size`` what a streamed download may bring, unzipped included (4 GiB).
     """
 
     product: ClassVar[Product]
@@ -100,6 +102,7 @@ class BaseAPI:
         max_connections: int | None = None,
         retry_policy: RetryPolicy | None = None,
         max_response_size: int | None = None,
+        max_download_size: int | None = None,
         http_client: HttpClient | None = None,
         transport: HttpTransport | None = None,
     ) -> None:
@@ -131,6 +134,7 @@ class BaseAPI:
             max_connections=max_connections,
             retry_policy=retry_policy,
             max_response_size=max_response_size,
+            max_download_size=max_download_size,
             path_defaults=self.path_defaults,
             error_rules=self.error_rules,
         )

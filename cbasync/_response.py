@@ -80,9 +80,17 @@ class StreamingResponse:
     """A response whose body is read in chunks, so a file never has to fit in memory."""
 
     def __init__(
-        self, response: HttpResponse, *, method: str, route: str, request_id: str | None
+        self,
+        response: HttpResponse,
+        *,
+        method: str,
+        route: str,
+        request_id: str | None,
+        limit: int,
     ) -> None:
         self._response = response
+        #: The most the body may bring, inflated (the client's ``max_download_size``).
+        self.limit = limit
         self.status = response.status_code
         self.headers: Mapping[str, str] = response.headers
         self.method = method
@@ -96,12 +104,18 @@ class StreamingResponse:
 
     async def aiter_bytes(self, chunk_size: int | None = 64 * 1024) -> AsyncGenerator[bytes, None]:
         """The body in chunks of at most ``chunk_size`` bytes (inflated, when the server
-        compressed it although it was asked not to). Closing this iterator early is clean."""
+        compressed it although it was asked not to). Closing this iterator early is clean.
+        A body larger than :attr:`limit` raises ``ServerError`` (before reading, when the
+        server says its length)."""
         meta: dict[str, Any] = {
             "method": self.method,
             "route": self.route,
             "request_id": self.request_id,
         }
+        declared = self.content_length
+        if declared is not None and declared > self.limit:
+            raise self._too_large(meta)  # the stream's context closes the response
+        received = 0
         try:
             reader = BodyReader(self._response)
         except InflateError as exc:
@@ -109,6 +123,9 @@ class StreamingResponse:
         try:
             async with aclosing(reader.pieces(chunk_size)) as pieces:
                 async for chunk in pieces:
+                    received += len(chunk)
+                    if received > self.limit:
+                        raise self._too_large(meta)
                     yield chunk
         except InflateError as exc:
             raise _undecodable(exc, self.status, meta) from None
@@ -120,6 +137,14 @@ class StreamingResponse:
             ) from failure
         finally:
             await reader.close()
+
+    def _too_large(self, meta: Mapping[str, Any]) -> errors.ServerError:
+        return errors.ServerError(
+            f"the download is larger than max_download_size={self.limit} bytes; raise "
+            "max_download_size on the client for larger files",
+            status=self.status,
+            **meta,
+        )
 
     async def aread(self) -> bytes:
         return b"".join([chunk async for chunk in self.aiter_bytes(None)])

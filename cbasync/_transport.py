@@ -100,6 +100,12 @@ MAX_REDIRECTS = 5
 #: (``batch_size``) while a 64 KB gzip bomb can no longer become 64 MB in memory. Raise it with
 #: ``max_response_size=`` for very large pages.
 DEFAULT_MAX_RESPONSE_SIZE = 32 * 1024 * 1024
+#: The most a streamed download (a binary, a Live Response file, an event stream) may bring,
+#: after inflating. Downloads go to disk, not memory, so this only stops a server (or a ZIP
+#: bomb) from filling the disk: 4 GiB is the largest file a ZIP without ZIP64 can hold, which
+#: covers every binary EDR stores (25 MB by default) and files fetched from endpoints; a memory
+#: dump of a larger machine needs ``max_download_size=`` raised.
+DEFAULT_MAX_DOWNLOAD_SIZE = 4 * 1024**3
 
 
 class _State(enum.Enum):
@@ -118,6 +124,7 @@ class _Shared:
     user_transport: HttpTransport | None
     max_connections: int
     max_response_size: int
+    max_download_size: int
     path_defaults: Mapping[str, object]
     error_rules: Sequence[ErrorRule]
     state: _State = _State.UNOPENED
@@ -172,19 +179,20 @@ class Transport:
         max_retry_after: float | None = None,
         retry_policy: RetryPolicy | None = None,
         max_response_size: int | None = None,
+        max_download_size: int | None = None,
         path_defaults: Mapping[str, object] | None = None,
         error_rules: Sequence[ErrorRule] = (),
     ) -> None:
         if http_client is not None and transport is not None:
             raise TypeError("pass http_client= or transport=, not both")
-        if max_response_size is not None and (
-            isinstance(max_response_size, bool)
-            or not isinstance(max_response_size, int)
-            or max_response_size < 1
+        for name, size in (
+            ("max_response_size", max_response_size),
+            ("max_download_size", max_download_size),
         ):
-            raise ValueError(
-                f"max_response_size must be a positive number of bytes, not {max_response_size!r}"
-            )
+            if size is not None and (
+                isinstance(size, bool) or not isinstance(size, int) or size < 1
+            ):
+                raise ValueError(f"{name} must be a positive number of bytes, not {size!r}")
         user_agent = f"cbasync/{__version__} Python/{platform.python_version()}"
         if credentials.integration_name:
             user_agent = f"{credentials.integration_name} {user_agent}"
@@ -196,6 +204,7 @@ class Transport:
             user_transport=transport,
             max_connections=max_connections or DEFAULT_MAX_CONNECTIONS,
             max_response_size=max_response_size or DEFAULT_MAX_RESPONSE_SIZE,
+            max_download_size=max_download_size or DEFAULT_MAX_DOWNLOAD_SIZE,
             path_defaults=dict(path_defaults or {}),
             error_rules=tuple(error_rules),
             origin=origin(parts.scheme, parts.hostname or "", parts.port),
@@ -216,6 +225,11 @@ class Transport:
     @property
     def credentials(self) -> Credentials:
         return self._shared.credentials
+
+    @property
+    def max_download_size(self) -> int:
+        """The most a streamed download may bring, inflated (``max_download_size=``)."""
+        return self._shared.max_download_size
 
     @property
     def is_closed(self) -> bool:
@@ -368,7 +382,11 @@ class Transport:
         )
         async with self._exchange(spec) as (answer, _path, request_id):
             yield StreamingResponse(
-                answer.response, method=spec.method, route=route, request_id=request_id
+                answer.response,
+                method=spec.method,
+                route=route,
+                request_id=request_id,
+                limit=self._shared.max_download_size,
             )
 
     @asynccontextmanager

@@ -58,10 +58,12 @@ class _Reader:
 
 
 async def unzip_member(
-    chunks: AsyncIterable[bytes], name: str | None
+    chunks: AsyncIterable[bytes], name: str | None, *, limit: int | None = None
 ) -> AsyncGenerator[bytes, None]:
     """Yield the uncompressed bytes of member ``name`` (``None``: the first member, for servers
-    that name it after the file); ``ServerError`` if it is missing or corrupt."""
+    that name it after the file); ``ServerError`` if it is missing or corrupt, or inflates past
+    ``limit`` bytes (the client's ``max_download_size``: a member with a data descriptor or in
+    ZIP64 declares no size up front, and a few megabytes can inflate to terabytes)."""
     reader = _Reader(chunks)
     while await reader.fill(4):
         signature = await reader.take(4)
@@ -97,6 +99,12 @@ async def unzip_member(
                             raise errors.ServerError(
                                 f"the ZIP member {member!r} inflates past its declared "
                                 f"size of {declared} bytes"
+                            )
+                        if limit is not None and produced > limit:
+                            raise errors.ServerError(
+                                f"the ZIP member {member!r} inflates past "
+                                f"max_download_size={limit} bytes; raise max_download_size "
+                                "on the client for larger files"
                             )
                         if wanted:
                             checksum = zlib.crc32(out, checksum)

@@ -11,6 +11,7 @@ import threading
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import aclosing
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -336,6 +337,18 @@ def test_the_inflater_hands_out_bounded_pieces() -> None:
         for_content_encoding("br")
 
 
+class Chunks(httpx.AsyncByteStream):
+    """A body sent in pieces with no Content-Length."""
+
+    def __init__(self, body: bytes, size: int) -> None:
+        self.body = body
+        self.size = size
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for at in range(0, len(self.body), self.size):
+            yield self.body[at : at + self.size]
+
+
 class Broken(httpx.AsyncByteStream):
     def __init__(self, error: Exception) -> None:
         self.error = error
@@ -389,6 +402,74 @@ async def test_unzipping_a_download_inflates_in_bounded_pieces(mock: respx.MockR
                 received += len(chunk)
     assert received == size
     assert largest <= 256 * 1024
+
+
+def _zip_with_data_descriptor(name: str, data: bytes) -> bytes:
+    """A ZIP written to a stream that cannot seek: the sizes follow the data, so the header
+    declares none (as a streaming server writes it)."""
+    import io
+    import zipfile
+
+    class Unseekable(io.RawIOBase):
+        def __init__(self) -> None:
+            self.data = bytearray()
+
+        def writable(self) -> bool:
+            return True
+
+        def write(self, b: Any) -> int:
+            self.data += bytes(b)
+            return len(b)
+
+    sink = Unseekable()
+    with (
+        zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive,  # type: ignore[arg-type]
+        archive.open(name, "w") as member,
+    ):
+        member.write(data)
+    return bytes(sink.data)
+
+
+async def test_an_unzipped_download_is_bounded_when_the_zip_declares_no_size(
+    mock: respx.MockRouter, tmp_path: Path
+) -> None:
+    archive = _zip_with_data_descriptor("filedata", bytes(8 * 1024 * 1024))
+    assert len(archive) < 64 * 1024
+    mock.get("/api/v1/binary/ABC").respond(200, content=archive)
+    async with make_api(max_download_size=1024 * 1024) as api:
+        binary = api.select(Binary, "ABC")
+        with pytest.raises(errors.ServerError, match="max_download_size=1048576"):
+            await binary.download_to(tmp_path / "bomb.exe")
+    assert [entry async for entry in anyio.Path(tmp_path).iterdir()] == []  # nothing half-written
+    async with make_api(max_download_size=16 * 1024 * 1024) as api:
+        saved = await api.select(Binary, "ABC").download_to(tmp_path / "file.exe")
+    assert saved.stat().st_size == 8 * 1024 * 1024
+
+
+@pytest.mark.parametrize("declared", [True, False])
+async def test_a_streamed_download_is_bounded(mock: respx.MockRouter, declared: bool) -> None:
+    body = bytes(3 * 1024 * 1024)
+    if declared:
+        mock.get("/api/v1/binary/ABC").respond(200, content=body)
+    else:  # no Content-Length: the count stops it as it arrives
+        mock.get("/api/v1/binary/ABC").mock(
+            side_effect=lambda request: httpx.Response(200, stream=Chunks(body, 64 * 1024))
+        )
+
+    async def read_all(api: Any) -> bytes:
+        async with api.select(Binary, "ABC").download(unzip=False) as chunks:
+            return b"".join([chunk async for chunk in chunks])
+
+    async with make_api(max_download_size=1024 * 1024) as api:
+        with pytest.raises(errors.ServerError, match="max_download_size") as info:
+            await read_all(api)
+    assert info.value.route == "/api/v1/binary/{md5}"
+
+
+def test_the_download_size_cap_is_checked() -> None:
+    for bad in (0, -1, True, 1.5):
+        with pytest.raises(ValueError, match="max_download_size"):
+            make_api(max_download_size=bad)
 
 
 # -- 8. a total deadline per request -------------------------------------------------------

@@ -108,7 +108,9 @@ class _FileOnServer(_AboutAFile):
                 async for chunk in source:
                     yield chunk
                 return
-            async with aclosing(unzip_member(source, None)) as unpacked:
+            async with aclosing(
+                unzip_member(source, None, limit=self.api.transport.max_download_size)
+            ) as unpacked:
                 async for chunk in unpacked:
                     yield chunk
 

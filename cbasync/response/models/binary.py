@@ -115,7 +115,9 @@ class Binary(EdrModel, edr.Binary):
                 async for chunk in source:
                     yield chunk
                 return
-            async with aclosing(unzip_member(source, "filedata")) as unpacked:
+            async with aclosing(
+                unzip_member(source, "filedata", limit=self.api.transport.max_download_size)
+            ) as unpacked:
                 async for chunk in unpacked:
                     yield chunk
 
