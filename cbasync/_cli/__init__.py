@@ -9,9 +9,8 @@ extra) run through :func:`run`, so every one of them
 - never prints a token: it is read from a hidden prompt or stdin and leaves only as a masked
   :class:`~cbasync.Secret` (a canary test runs every command with a planted token).
 
-A new sub-command is a module here and a row of :data:`cbasync.cli.COMMANDS`: ``lr`` (Live
-Response across many devices, with a progress bar and a table or JSON lines per device) will be
-``cbasync/_cli/lr.py``, built on the Live Response pool, with rich's progress bar and ``Exit``.
+A new sub-command is a module here and a row of :data:`cbasync.cli.COMMANDS`, as ``lr`` (Live
+Response across many devices, :mod:`cbasync._cli.lr`) is.
 """
 
 from __future__ import annotations
@@ -49,6 +48,9 @@ class Exit(enum.IntEnum):
     #: The command line or its input is wrong: an unknown flag, a bad URL, a missing profile,
     #: an extra that is not installed. Fix the input and run it again.
     USAGE = 2
+    #: ``cbasync lr``: the action failed on some of the devices (each device's row says why);
+    #: it ran, so this is not ``FAILED``.
+    SOME_FAILED = 3
     #: Interrupted (Ctrl+C).
     INTERRUPTED = 130
 
