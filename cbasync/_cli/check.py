@@ -13,7 +13,10 @@ For each product it reports, in order, stopping at the first failure:
    settings the SDK uses (verification, pinning, hostname check, TLS >= 1.2): the negotiated
    version and whether the certificate was verified;
 3. **token** — one authenticated request through the SDK (its transport, retries and errors);
-4. **server** — the server's version (EDR, App Control; the cloud has none).
+4. **org key** (the cloud) — that request is org-scoped (a device search for no rows): a 403
+   there means the key is known but the org key is not its org (or its access level cannot
+   read devices);
+5. **server** — the server's version (EDR, App Control; the cloud has none, the org is shown).
 
 Exit code 0 when every product passed, 1 when one failed, 2 when the input is wrong (a bad
 profile, an unknown product). The token is never printed.
@@ -155,18 +158,36 @@ SERVER_PROBES: dict[Product, Callable[[Any], Awaitable[str]]] = {
 
 
 async def _token(api: BaseAPI, product: Product) -> list[Step]:
+    org_key = api.credentials.org_key
     try:
         server = await SERVER_PROBES[product](api)
-    except errors.UnauthorizedError as exc:
-        if exc.status == 403:
+    except errors.ApiError as exc:
+        status = getattr(exc, "status", None)
+        if status == 403 and product == "cloud":
+            # The cloud knows the key (an unknown one is a 401) but refuses this org to it
+            # (the cloud's dialect reads that 403 as a ClientError): the org key is not the
+            # key's org, or the key's access level cannot read devices.
+            return [
+                Step("token", True, "accepted (403 for the org, not 401)"),
+                Step(
+                    "org key",
+                    False,
+                    f"org {org_key} refused to this key (403): check org_key, and that the "
+                    "key's access level may read devices",
+                ),
+            ]
+        if status == 403:
             return [
                 Step("token", True, "accepted, but without permission for the probe (403)"),
                 Step("server", None, "not read"),
             ]
-        return [Step("token", False, f"refused by the server ({exc.status}): check the token")]
-    except errors.ApiError as exc:
+        if isinstance(exc, errors.UnauthorizedError):
+            return [Step("token", False, f"refused by the server ({status}): check the token")]
         return [Step("token", False, f"the request failed: {exc}")]
-    return [Step("token", True, "accepted"), Step("server", True, server)]
+    steps = [Step("token", True, "accepted")]
+    if product == "cloud":
+        steps.append(Step("org key", True, f"{org_key}: the key reads its devices"))
+    return [*steps, Step("server", True, server)]
 
 
 async def _check(
