@@ -34,7 +34,8 @@ class Look:
 async def main(api: CbResponseAPI, *, sensor_id: int | None = None) -> Look | None:
     if sensor_id is None:  # the first Windows sensor online
         async for sensor in api.select(Sensor):
-            if sensor.is_online and (sensor.os_type == 1):
+            windows = "windows" in (sensor.os_environment_display_string or "").lower()
+            if sensor.is_online and windows:
                 sensor_id = sensor.id
                 break
     if sensor_id is None:
