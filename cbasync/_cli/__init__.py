@@ -18,16 +18,18 @@ from __future__ import annotations
 import enum
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
 
-from cbasync.config import CREDENTIAL_DIRECTORIES, Product
+from cbasync.config import CREDENTIAL_DIRECTORIES, CREDENTIAL_FILES, Product
 
 __all__ = [
     "PRODUCT_ALIASES",
     "PRODUCT_NAMES",
     "Exit",
+    "credential_files",
     "fail",
     "is_interactive",
     "product_argument",
@@ -94,6 +96,14 @@ def product_argument(name: str, *, many: bool = False) -> Callable[[F], F]:
 def search_directories(directory: str | None) -> tuple[str, ...]:
     """Where credential files are looked for: ``directory`` alone, or the SDK's own places."""
     return (directory,) if directory else tuple(CREDENTIAL_DIRECTORIES)
+
+
+def credential_files(product: Product, directories: tuple[str, ...]) -> list[str]:
+    """The product's credential files that exist in ``directories``, in the SDK's order."""
+    candidates = (
+        Path(d).expanduser() / name for d in directories for name in CREDENTIAL_FILES[product]
+    )
+    return [str(path) for path in candidates if path.is_file()]
 
 
 class _Failure(Exception):

@@ -29,7 +29,6 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,10 +41,18 @@ from rich.table import Table
 
 from cbasync import errors
 from cbasync._api import BaseAPI
-from cbasync._cli import PRODUCT_NAMES, Exit, fail, product_argument, run, search_directories
+from cbasync._cli import (
+    PRODUCT_NAMES,
+    Exit,
+    credential_files,
+    fail,
+    product_argument,
+    run,
+    search_directories,
+)
 from cbasync._httpx import ssl_context
 from cbasync.cloud import CBCloudAPI
-from cbasync.config import CREDENTIAL_FILES, Credentials, Product, load_credentials
+from cbasync.config import Credentials, Product, load_credentials
 from cbasync.protection import CbProtectionAPI
 from cbasync.response import CbResponseAPI
 
@@ -196,7 +203,10 @@ async def _check(
     report = Report(product, profile or "default")
     try:
         api = API_CLASSES[product](
-            profile, credential_file=_existing(product, directories), timeout=seconds, max_retries=1
+            profile,
+            credential_file=credential_files(product, directories),
+            timeout=seconds,
+            max_retries=1,
         )
     except errors.CredentialError as exc:
         report.steps.append(Step("credentials", False, str(exc).removeprefix("credentials: ")))
@@ -213,19 +223,11 @@ async def _check(
     return report
 
 
-def _existing(product: Product, directories: tuple[str, ...]) -> list[str]:
-    """The product's credential files that exist in ``directories``, in the SDK's order."""
-    candidates = (
-        Path(d).expanduser() / name for d in directories for name in CREDENTIAL_FILES[product]
-    )
-    return [str(path) for path in candidates if path.is_file()]
-
-
 def _configured(profile: str, directories: tuple[str, ...]) -> list[Product]:
     """The products that have ``profile`` in one of their credential files."""
     found: list[Product] = []
     for product in API_CLASSES:
-        files = _existing(product, directories)
+        files = credential_files(product, directories)
         if not files:
             continue
         try:

@@ -47,12 +47,11 @@ from rich.progress import Progress as Bar
 from rich.table import Table
 
 from cbasync import errors
-from cbasync._cli import Exit, fail, run, search_directories
-from cbasync._cli.check import _existing
+from cbasync._cli import Exit, credential_files, fail, run, search_directories
 from cbasync._version import __version__
 from cbasync.cloud import CBCloudAPI
 from cbasync.cloud import Device as CloudDevice
-from cbasync.live_response import JobResult, LiveResponse, LiveResponseSession, Progress
+from cbasync.live_response import Job, JobResult, LiveResponse, LiveResponseSession, Progress
 from cbasync.response import CbResponseAPI, Sensor
 
 __all__ = ["Outcome", "command", "main", "safe_name"]
@@ -100,7 +99,7 @@ def destination(root: Path, hostname: str, device_id: int, remote_path: str) -> 
 # -- the jobs -----------------------------------------------------------------------------------
 
 
-def _run_job(command_line: str, max_wait: float) -> Any:
+def _run_job(command_line: str, max_wait: float) -> Job[Outcome]:
     async def job(lr: LiveResponseSession) -> Outcome:
         done = await lr.create_process(command_line, max_wait=max_wait)
         text = (done.output or b"").decode("utf-8", errors="replace")
@@ -109,7 +108,7 @@ def _run_job(command_line: str, max_wait: float) -> Any:
     return job
 
 
-def _get_job(remote_path: str, root: Path, max_wait: float) -> Any:
+def _get_job(remote_path: str, root: Path, max_wait: float) -> Job[Outcome]:
     async def job(lr: LiveResponseSession) -> Outcome:
         data = await lr.get_file(remote_path, max_wait=max_wait)
         target = destination(root, _hostname(lr), lr.device_id, remote_path)
@@ -267,7 +266,7 @@ def command(
         raise click.UsageError("give one action: --run CMD or --get PATH")
     cloud = product.lower() in ("cloud", "cbc", "psc")
     api_class: type[CbResponseAPI | CBCloudAPI] = CBCloudAPI if cloud else CbResponseAPI
-    files = _existing("cloud" if cloud else "response", search_directories(directory))
+    files = credential_files("cloud" if cloud else "response", search_directories(directory))
     try:
         api = api_class(profile, credential_file=files)
     except errors.CredentialError as exc:
@@ -303,7 +302,7 @@ def command(
 
 async def _fan_out(
     live_response: LiveResponse,
-    job: Any,
+    job: Job[Outcome],
     devices: list[int],
     slots: int,
     job_timeout: float,

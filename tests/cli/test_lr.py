@@ -140,6 +140,22 @@ def test_a_file_from_named_devices_into_the_destination_and_a_failure_row(
     assert "TimeoutError" in out
 
 
+def test_edr_devices_by_a_sensor_query(
+    lr_server: ServerInfo, profiles: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sensor = next(s for s in sensors(lr_server) if s["status"] == "Online")
+    host = sensor["computer_name"]
+    code, out, err = lr(capsys, profiles, "edr", "--query", f"hostname:{host}", "--run",
+                        "hostname", "--json")  # fmt: skip
+    assert code == Exit.OK, err
+    (row,) = [json.loads(line) for line in out.splitlines()]
+    assert row["device_id"] == sensor["id"]
+    assert row["output"].strip().lower() == host.lower()
+    code, out, err = lr(capsys, profiles, "--query", "hostname:no-such-host", "--run", "x")
+    assert code == Exit.FAILED
+    assert err == "cbasync lr: no device matched\n"
+
+
 def test_the_cloud_with_a_query(
     lr_server: ServerInfo, profiles: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
