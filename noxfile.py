@@ -151,8 +151,9 @@ def compat(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """The quick-start demo: cbasync against the embedded emulator, no server needed."""
-    session.install(".[emulator]")
+    """The quick-start demo: cbasync against the embedded emulator, no server needed (the cli
+    extra brings rich, for the Live Response progress bar on a terminal)."""
+    session.install(".[cli]")
     session.run("python", "examples/demo.py", *session.posargs)
 
 

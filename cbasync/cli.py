@@ -8,8 +8,8 @@ A sub-command is one row of :data:`COMMANDS`: a module whose ``main(argv) -> int
 whole line (``["check", "--profile", "prod"]``).
 
 Exit codes (every sub-command): 0 done; 1 what it did failed (unreachable server, refused token,
-a port in use); 2 the command line or its input is wrong (or an extra is missing); 130
-interrupted.
+a port in use); 2 the command line or its input is wrong (or an extra is missing); 3 (``lr``) the
+action failed on some devices; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from cbasync._version import __version__
 __all__ = ["COMMANDS", "main"]
 
 # Sub-command -> (module whose ``main(argv)`` runs it, given the whole line; one-line help).
-# ``lr`` (Live Response across many devices) joins once cbasync.live_response is in.
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("cbasync._cli.check", "check a credential profile: connection, TLS, token, version"),
     "configure": ("cbasync._cli.configure", "write a credential profile (~/.carbonblack)"),
     "demo": ("cbasync._cli.demo", "run a triage demo against the embedded emulator"),
     "emulator": ("cbasync.testing.cli", "serve the Carbon Black server emulator on loopback"),
+    "lr": ("cbasync._cli.lr", "run a command or collect a file on many devices (Live Response)"),
 }
 #: Modules a sub-command needs that come with an extra, and which extra.
 _EXTRAS = {"click": "cli", "rich": "cli", "starlette": "emulator", "uvicorn": "emulator"}
@@ -46,7 +46,8 @@ def _usage() -> str:
         "usage: cbasync [--version] COMMAND [ARGS...]\n\n"
         "cbasync: async Carbon Black SDK tools\n\n"
         f"commands:\n{rows}\n\n'cbasync COMMAND --help' describes a command.\n"
-        "Exit codes: 0 done, 1 failed, 2 bad command line or input, 130 interrupted.\n"
+        "Exit codes: 0 done, 1 failed, 2 bad command line or input, 3 failed on some devices"
+        " (lr), 130 interrupted.\n"
     )
 
 

@@ -16,10 +16,28 @@ the way a concurrent triage tool does, through the public API only:
    host names): file state and prevalence, each host's policy;
 4. **contain** — isolate the most affected host and wait (bounded) until its sensor confirms,
    then lift it (only on the emulator: against a real server the demo changes nothing);
-5. **sweep** — a dozen hunts at once in one connection pool;
-6. **errors** — what a malformed query and a missing object raise;
+5. **collect** — a Live Response collection (running processes, the hosts file) fanned out to
+   50 endpoints within 10 session slots, with a live progress bar (rich on a terminal, a line
+   per milestone otherwise); an offline endpoint fails alone at its deadline;
+6. **cloud sign-ins** — a Carbon Black Cloud Auth Events hunt (failed logons): count, facets by
+   user and device, every field of one event (a detail job);
+7. **LiveQuery** — one SQL question to the cloud devices seen last, waited for (bounded), its
+   answers read;
+8. **sweep** — a dozen hunts at once in one connection pool;
+9. **errors** — what a malformed query and a missing object raise;
 
 and ends with a short report. ``main()`` is what ``cbasync demo`` runs.
+
+Against your own servers (``--profile NAME``) it reads the ``[NAME]`` section of
+``credentials.response`` (required), of ``credentials.protection`` (App Control, skipped when
+absent) and of ``credentials.cbc`` / ``credentials.psc`` (the cloud stages, skipped when absent;
+the section needs ``org_key``). It changes nothing there: no isolation, and the Live Response
+collection only with ``--lr-devices N`` (N online sensors; it opens sessions and reads files).
+
+On the emulator the server's clock runs 50 times faster than real time (:data:`CLOCK_SPEED`): a
+session's activation (2 s), a command (0.5 s) and a search job (3 s) take tens of milliseconds,
+and EDR's 300 s Live Response idle timeout still takes 6 real seconds of silence, far longer
+than any gap between the demo's commands on one session.
 """
 
 from __future__ import annotations
@@ -28,27 +46,52 @@ import argparse
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
+import anyio.abc
 
 from cbasync import (
+    CBCloudAPI,
     CbProtectionAPI,
     CbResponseAPI,
     CredentialError,
     ObjectNotFoundError,
     QuerySyntaxError,
+    TimeoutError,
 )
+from cbasync.cloud import AuthEvent, Device, Run
+from cbasync.live_response import JobResult, LiveResponseSession, Progress
 from cbasync.protection import Computer, EnforcementLevel, FileCatalog
 from cbasync.response import Process, Sensor
+
+if TYPE_CHECKING:
+    from cbasync.testing import EmulatorConfig
+
+T = TypeVar("T")
+A = TypeVar("A", CbProtectionAPI, CBCloudAPI)
 
 #: The cbapi manual's IOC: the built-in net.exe mounting an internal network share.
 HUNT = ("process_name:net.exe", r"cmdline:\\test\blah")
 #: How many hits are investigated, and how many of them at once.
 INVESTIGATE = 20
 AT_ONCE = 8
+#: The Live Response collection: this many endpoints, this many sessions at once (EDR's default
+#: server limit), each endpoint's job within this many seconds (an offline one fails then).
+LR_DEVICES = 50
+LR_SLOTS = 10
+LR_JOB_TIMEOUT = 20.0
+#: The cloud stages: failed sign-ins over the last two weeks, and a LiveQuery question to the
+#: devices seen last, waited for this long.
+AUTH_HUNT = "auth_event_action:LOGON_FAILED"
+LIVEQUERY_SQL = "SELECT name, version FROM os_version"
+LIVEQUERY_DEVICES = 10
+LIVEQUERY_WAIT = 30.0
+#: Emulated seconds per real second on the demo's emulator (the pytest plugin's speed).
+CLOCK_SPEED = 50.0
 SWEEP = [
     "process_name:powershell.exe",
     "process_name:cmd.exe",
@@ -77,6 +120,48 @@ class Finding:
 
 
 @dataclass
+class Collected:
+    """What the Live Response job brought back from one endpoint."""
+
+    hostname: str
+    processes: int
+    hosts_file: bytes
+
+
+@dataclass
+class Collection:
+    """The Live Response stage: every endpoint's result, and the slots it used."""
+
+    results: list[JobResult[Collected]] = field(default_factory=list)
+    slots: int = 0
+    most_open: int = 0
+    seconds: float = 0.0
+    skipped: str = ""
+
+    @property
+    def collected(self) -> list[Collected]:
+        return [r.value for r in self.results if r.ok and r.value is not None]
+
+    @property
+    def failed(self) -> list[JobResult[Collected]]:
+        return [r for r in self.results if not r.ok]
+
+
+@dataclass
+class CloudFindings:
+    """The cloud stages: the Auth Events hunt and the LiveQuery run."""
+
+    skipped: str = ""
+    failed_logons: int = 0
+    users: Counter[str] = field(default_factory=Counter)
+    devices: Counter[str] = field(default_factory=Counter)
+    detail: str = ""
+    run_status: str = ""
+    run_devices: int = 0
+    answers: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
 class Report:
     """What the triage found; printed at the end."""
 
@@ -87,6 +172,8 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     app_control: list[str] = field(default_factory=list)
     contained: str = ""
+    collection: Collection = field(default_factory=Collection)
+    cloud: CloudFindings = field(default_factory=CloudFindings)
     sweep: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
@@ -168,6 +255,8 @@ async def app_control(protection: CbProtectionAPI | None, report: Report) -> Non
 
 
 def enforcement(level: int | None) -> str:
+    if level is None:
+        return "unknown"
     try:
         return EnforcementLevel(level).name.lower()
     except ValueError:
@@ -198,8 +287,177 @@ async def contain(edr: CbResponseAPI, report: Report, *, allowed: bool) -> None:
     print(report.contained)
 
 
+async def collect(lr: LiveResponseSession) -> Collected:
+    """The job run once per endpoint: its running processes and its hosts file, asked together
+    (the sensor runs a session's commands one after another, so they come back to back)."""
+    hosts = "C:\\Windows\\System32\\drivers\\etc\\hosts" if lr.os_windows else "/etc/hosts"
+    async with anyio.create_task_group() as tg:
+        listing = _Later(tg, lr.list_processes())
+        hosts_file = _Later(tg, lr.get_file(hosts))
+    return Collected(lr.info.hostname or str(lr.device_id), len(listing.value), hosts_file.value)
+
+
+class _Later(Generic[T]):
+    """An awaitable started in a task group; its value once the group has ended."""
+
+    def __init__(self, tg: anyio.abc.TaskGroup, awaitable: Awaitable[T]) -> None:
+        self._value: list[T] = []
+        tg.start_soon(self._run, awaitable)
+
+    async def _run(self, awaitable: Awaitable[T]) -> None:
+        self._value.append(await awaitable)
+
+    @property
+    def value(self) -> T:
+        return self._value[0]
+
+
+class ProgressLine:
+    """The collection's progress: a live rich bar on a terminal, else a line per milestone
+    (every tenth of the endpoints, and the last one) that reads well in a log or a test."""
+
+    def __init__(self, total: int, slots: int, *, live: bool) -> None:
+        self.total = total
+        self.slots = slots
+        self._bar: Any = None
+        self._task: Any = None
+        self._next = self._step = max(1, total // 10)
+        if live:
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as Bar
+
+            self._bar = Bar(
+                TextColumn("  collecting"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[state]}"),
+                TimeElapsedColumn(),
+                transient=False,
+            )
+            self._task = self._bar.add_task("collect", total=total, state="")
+
+    def __enter__(self) -> ProgressLine:
+        if self._bar is not None:
+            self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def __call__(self, step: Progress[Collected], in_use: int) -> None:
+        state = f"{step.failed} failed, {in_use}/{self.slots} sessions open"
+        if self._bar is not None:
+            self._bar.update(self._task, completed=step.done, state=state)
+        elif step.done >= self._next or step.done == self.total:
+            self._next = step.done + self._step
+            print(f"  {step.done:>3}/{self.total} endpoints done, {state}")
+
+
+def live_progress() -> bool:
+    """A live bar only for a person watching a terminal, and only when rich is installed
+    (it comes with ``cbasync[cli]``)."""
+    if not sys.stdout.isatty():
+        return False
+    try:
+        import rich  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+async def live_response(edr: CbResponseAPI, report: Report, *, devices: int | None) -> None:
+    heading(f"5. collect: Live Response on {devices or 0} endpoints, {LR_SLOTS} at a time")
+    stage = report.collection
+    if not devices:
+        stage.skipped = "not run (pass --lr-devices N to collect from N online sensors)"
+        print(stage.skipped)
+        return
+    # Online sensors first: an offline one can only fail at its deadline.
+    sensors = await edr.select(Sensor).all()
+    chosen = sorted(sensors, key=lambda s: not s.is_online)[:devices]
+    offline = sum(1 for s in chosen if not s.is_online)
+    print(f"{len(chosen)} sensors ({offline} offline, they fail at {LR_JOB_TIMEOUT:g}s)")
+    stage.slots = min(LR_SLOTS, edr.live_response.max_sessions)
+    started = time.perf_counter()
+    with ProgressLine(len(chosen), stage.slots, live=live_progress()) as progress:
+        async with edr.live_response.run(
+            collect,
+            chosen,
+            slots=stage.slots,
+            job_timeout=LR_JOB_TIMEOUT,
+            on_progress=lambda step: progress(step, edr.live_response.slots.in_use),
+        ) as results:
+            async for result in results:
+                stage.results.append(result)
+    stage.seconds = time.perf_counter() - started
+    stage.most_open = edr.live_response.most_sessions_open
+    sizes = Counter(len(c.hosts_file) for c in stage.collected)
+    print(
+        f"{len(stage.collected)} collected, {len(stage.failed)} failed in {stage.seconds:.1f}s;"
+        f" at most {stage.most_open} sessions open; hosts files of {len(sizes)} distinct sizes"
+    )
+    for result in stage.failed[:3]:
+        print(f"  sensor {result.device_id}: {type(result.error).__name__}: {result.error}")
+
+
+async def auth_events(cloud: CBCloudAPI | None, report: Report) -> None:
+    heading("6. cloud sign-ins: failed logons (Auth Events)")
+    findings = report.cloud
+    if cloud is None:
+        findings.skipped = "no Carbon Black Cloud profile: skipped"
+        print(findings.skipped)
+        return
+    query = cloud.select(AuthEvent).where(AUTH_HUNT).time_range(window="-2w")
+    findings.failed_logons = await query.count()
+    facets = await query.facets("auth_username", "device_name", rows=5)
+    findings.users.update({v.name: v.total or 0 for v in facets.values("auth_username") if v.name})
+    findings.devices.update({v.name: v.total or 0 for v in facets.values("device_name") if v.name})
+    print(f"{findings.failed_logons} failed logons in the last two weeks")
+    for name, total in findings.users.most_common(3):
+        print(f"  {name:<24} {total:>4}")
+    newest = await query.sort_by("device_timestamp", "DESC").first()
+    if newest is not None:
+        detail = await newest.details()  # a detail job: every field of the event
+        findings.detail = (
+            f"{detail.auth_username} on {detail.device_name} from"
+            f" {detail.auth_remote_ipv4 or detail.auth_remote_device or '?'}"
+            f" (logon type {detail.auth_logon_type}, by {detail.process_name})"
+        )
+        print(f"newest: {findings.detail}")
+
+
+async def livequery(cloud: CBCloudAPI | None, report: Report) -> None:
+    heading("7. LiveQuery: which OS versions answer?")
+    findings = report.cloud
+    if cloud is None:
+        print("no Carbon Black Cloud profile: skipped")
+        return
+    # The devices seen last: the likeliest to be online and answer within the wait.
+    recent = cloud.select(Device).set_status(["REGISTERED"]).sort_by("last_contact_time", "DESC")
+    device_ids = [d.id async for d in recent[:LIVEQUERY_DEVICES] if d.id is not None]
+    if not device_ids:
+        findings.run_status = "no registered device"
+        print(findings.run_status)
+        return
+    run = await Run.submit(cloud, LIVEQUERY_SQL, device_ids=device_ids, name="cbasync demo")
+    try:
+        await run.wait(max_wait=LIVEQUERY_WAIT)  # gives up (and stops the run) at the limit
+    except TimeoutError:
+        await run.refresh()
+    findings.run_status = run.status or "?"
+    async for result in run.results():
+        findings.run_devices += 1
+        findings.answers[str((result.fields or {}).get("name", "?"))] += 1
+    print(
+        f"run {run.id}: {findings.run_status}, {findings.run_devices} of {len(device_ids)} answered"
+    )
+    for name, n in findings.answers.most_common(4):
+        print(f"  {n:>3}  {name}")
+
+
 async def sweep(edr: CbResponseAPI, report: Report) -> None:
-    heading(f"5. sweep: {len(SWEEP)} hunts at once")
+    heading(f"8. sweep: {len(SWEEP)} hunts at once")
     started = time.perf_counter()
 
     async def one(query: str) -> None:
@@ -214,7 +472,7 @@ async def sweep(edr: CbResponseAPI, report: Report) -> None:
 
 
 async def errors(edr: CbResponseAPI, report: Report) -> None:
-    heading("6. errors are typed")
+    heading("9. errors are typed")
     try:
         await edr.select(Process).where("process_name:(cmd.exe").count()
     except QuerySyntaxError as exc:
@@ -242,13 +500,35 @@ def print_report(report: Report) -> None:
     for line in report.app_control[:2]:
         print(f"app control  {line}")
     print(f"containment  {report.contained}")
+    stage = report.collection
+    if stage.skipped:
+        print(f"collection   {stage.skipped}")
+    else:
+        print(
+            f"collection   {len(stage.collected)} of {len(stage.results)} endpoints in"
+            f" {stage.seconds:.1f}s within {stage.slots} slots (most open {stage.most_open});"
+            f" {len(stage.failed)} failed"
+        )
+    cloud = report.cloud
+    if cloud.skipped:
+        print(f"cloud        {cloud.skipped}")
+    else:
+        top = ", ".join(f"{name} ({n})" for name, n in cloud.users.most_common(2))
+        print(f"sign-ins     {cloud.failed_logons} failed logons; most for {top}")
+        print(f"livequery    {cloud.run_status}, {cloud.run_devices} devices answered")
     print(f"took         {time.perf_counter() - report.started:.1f}s")
 
 
 async def triage(
-    edr: CbResponseAPI, protection: CbProtectionAPI | None, *, changes_allowed: bool
+    edr: CbResponseAPI,
+    protection: CbProtectionAPI | None,
+    cloud: CBCloudAPI | None = None,
+    *,
+    changes_allowed: bool,
+    lr_devices: int | None = LR_DEVICES,
 ) -> Report:
-    """The whole triage against open clients; returns the report it printed."""
+    """The whole triage against open clients; returns the report it printed. ``lr_devices``
+    endpoints get the Live Response collection (none when it is ``None`` or 0)."""
     report = Report()
     report.server = f"{edr.url} (EDR {'.'.join(map(str, await edr.server_version()))})"
     print(f"connected to {report.server}")
@@ -256,59 +536,99 @@ async def triage(
     await investigate(edr, hits, report)
     await app_control(protection, report)
     await contain(edr, report, allowed=changes_allowed)
+    await live_response(edr, report, devices=lr_devices)
+    await auth_events(cloud, report)
+    await livequery(cloud, report)
     await sweep(edr, report)
     await errors(edr, report)
     print_report(report)
     return report
 
 
+Clients = tuple[CbResponseAPI, CbProtectionAPI | None, CBCloudAPI | None]
+
+
+async def _optional(stack: AsyncExitStack, api_class: type[A], profile: str) -> A | None:
+    """A client of ``profile`` when that product's credential file has it, else ``None``."""
+    try:
+        api = api_class(profile=profile)
+    except CredentialError:
+        return None  # no profile of that name for this product
+    return await stack.enter_async_context(api)
+
+
 @asynccontextmanager
-async def clients(
-    profile: str | None,
-) -> AsyncIterator[tuple[CbResponseAPI, CbProtectionAPI | None]]:
+async def clients(profile: str | None) -> AsyncIterator[Clients]:
     """Your servers (``--profile``), or the embedded emulator on loopback TLS."""
     async with AsyncExitStack() as stack:
         if profile is not None:
             edr = await stack.enter_async_context(CbResponseAPI(profile=profile))
-            try:
-                protection: CbProtectionAPI | None = CbProtectionAPI(profile=profile)
-            except CredentialError:
-                protection = None  # no App Control profile of that name
-            if protection is not None:
-                await stack.enter_async_context(protection)
-            yield edr, protection
+            protection = await _optional(stack, CbProtectionAPI, profile)
+            cloud = await _optional(stack, CBCloudAPI, profile)
+            yield edr, protection, cloud
             return
         # Imported here: a real server needs only cbasync, the emulator needs cbasync[emulator].
-        from cbasync.testing import EmulatorConfig
+        from cbasync.testing import ManualClock
         from cbasync.testing.server import running_server
 
-        config = EmulatorConfig(seed=7, processes=20_000, devices=25, isolation_delay=1.0)
-        info, _app = await stack.enter_async_context(running_server(config, tls=True))
+        info, _app = await stack.enter_async_context(
+            running_server(
+                emulator_config(), tls=True, clock=ManualClock(speed=CLOCK_SPEED, autojump=False)
+            )
+        )
         print(f"embedded emulator on {info.url} (TLS, CA pinned from {info.ca_file})")
-        options = {"url": info.url, "token": info.token, "ssl_cert_file": info.ca_file}
-        edr = await stack.enter_async_context(CbResponseAPI(**options))
-        protection = await stack.enter_async_context(CbProtectionAPI(**options))
-        yield edr, protection
+        url, token, ca = info.url, info.token, info.ca_file
+        edr = await stack.enter_async_context(CbResponseAPI(url=url, token=token, ssl_cert_file=ca))
+        protection = await stack.enter_async_context(
+            CbProtectionAPI(url=url, token=token, ssl_cert_file=ca)
+        )
+        cloud = await stack.enter_async_context(
+            CBCloudAPI(url=url, token=token, ssl_cert_file=ca, org_key=info.org_key)
+        )
+        yield edr, protection, cloud
 
 
-async def run(profile: str | None) -> Report:
-    async with clients(profile) as (edr, protection):
-        return await triage(edr, protection, changes_allowed=profile is None)
+def emulator_config() -> EmulatorConfig:
+    """The demo's installation: 60 endpoints (about 50 online), EDR's 10 session slots."""
+    from cbasync.testing import EmulatorConfig
+
+    return EmulatorConfig(
+        seed=7, processes=20_000, devices=60, online_ratio=0.9, isolation_delay=1.0
+    )
+
+
+async def run(profile: str | None, lr_devices: int | None) -> Report:
+    async with clients(profile) as (edr, protection, cloud):
+        if lr_devices is None and profile is None:
+            lr_devices = LR_DEVICES
+        return await triage(
+            edr, protection, cloud, changes_allowed=profile is None, lr_devices=lr_devices
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``cbasync demo [--profile NAME]``; returns the exit code."""
+    """``cbasync demo [--profile NAME] [--lr-devices N]``; returns the exit code."""
     parser = argparse.ArgumentParser(
         prog="cbasync demo", description=__doc__.splitlines()[0] if __doc__ else None
     )
     parser.add_argument(
         "--profile",
-        help="run read-only against the servers of this credential profile "
-        "(credentials.response, and credentials.protection when it has the profile)",
+        help="run read-only against the servers of this credential profile (credentials."
+        "response; credentials.protection and credentials.cbc when they have the profile)",
+    )
+    parser.add_argument(
+        "--lr-devices",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"Live Response collection on N sensors ({LR_DEVICES} on the emulator; "
+        "with --profile none unless given)",
     )
     args = parser.parse_args(argv)
+    if args.lr_devices is not None and args.lr_devices < 0:
+        parser.error("--lr-devices must be >= 0")
     try:
-        anyio.run(run, args.profile)  # the embedded emulator serves on asyncio
+        anyio.run(run, args.profile, args.lr_devices)  # the embedded emulator serves on asyncio
     except CredentialError as exc:
         print(f"cbasync demo: {exc}", file=sys.stderr)
         return 2

@@ -3,12 +3,14 @@ notebook``; CI runs it). Not a pytest module: it needs a Jupyter kernel, pandas 
 which only that session installs.
 
 Checks: every code cell ran without an error; the results showed as HTML tables; the charts were
-drawn; the client ended closed; and no output anywhere shows the emulator's token (a display
-that leaked credentials would show it).
+drawn; the Live Response fan-out reached every online endpoint, its progress line ended at the
+total with no failure, and its sessions were all closed; the client ended closed; and no output
+anywhere shows the emulator's token (a display that leaked credentials would show it).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -48,6 +50,13 @@ def main(path: str) -> int:
         problems.append("the query did not show what it will ask")
     if images < 2:
         problems.append(f"expected the facet chart and the process tree, got {images} images")
+    fan_out = re.search(r"'(\d+)/(\d+) endpoints, (\d+) failed'", everything)
+    if fan_out is None or fan_out[1] != fan_out[2] or fan_out[3] != "0" or fan_out[1] == "0":
+        problems.append(f"the Live Response progress did not end done: {fan_out}")
+    elif not any("hosts bytes" in h and _body_rows(h) == int(fan_out[1]) for h in html):
+        problems.append("the Live Response results did not show as a table of every endpoint")
+    if "<LiveResponse EDR: 0 session(s) open" not in everything:
+        problems.append("Live Response sessions were left open")
     if "(closed)>" not in texts[-1]:
         problems.append("the client was not closed at the end")
     if DEFAULT_TOKEN in everything or DEFAULT_TOKEN[:12] in everything:
@@ -58,6 +67,11 @@ def main(path: str) -> int:
     print(f"{Path(path).name}: {cells} code cells run, {images} charts, "
           f"{len(problems)} problems")  # fmt: skip
     return 1 if problems else 0
+
+
+def _body_rows(html: str) -> int:
+    """The rows of a pandas table's body (each starts with its index cell)."""
+    return len(re.findall(r"<tr>\s*<th>\d+</th>", html))
 
 
 if __name__ == "__main__":

@@ -9,9 +9,8 @@ extra) run through :func:`run`, so every one of them
 - never prints a token: it is read from a hidden prompt or stdin and leaves only as a masked
   :class:`~cbasync.Secret` (a canary test runs every command with a planted token).
 
-A new sub-command is a module here and a row of :data:`cbasync.cli.COMMANDS`: ``lr`` (Live
-Response across many devices, with a progress bar and a table or JSON lines per device) will be
-``cbasync/_cli/lr.py``, built on the Live Response pool, with rich's progress bar and ``Exit``.
+A new sub-command is a module here and a row of :data:`cbasync.cli.COMMANDS`, as ``lr`` (Live
+Response across many devices, :mod:`cbasync._cli.lr`) is.
 """
 
 from __future__ import annotations
@@ -19,16 +18,18 @@ from __future__ import annotations
 import enum
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
 
-from cbasync.config import CREDENTIAL_DIRECTORIES, Product
+from cbasync.config import CREDENTIAL_DIRECTORIES, CREDENTIAL_FILES, Product
 
 __all__ = [
     "PRODUCT_ALIASES",
     "PRODUCT_NAMES",
     "Exit",
+    "credential_files",
     "fail",
     "is_interactive",
     "product_argument",
@@ -49,6 +50,9 @@ class Exit(enum.IntEnum):
     #: The command line or its input is wrong: an unknown flag, a bad URL, a missing profile,
     #: an extra that is not installed. Fix the input and run it again.
     USAGE = 2
+    #: ``cbasync lr``: the action failed on some of the devices (each device's row says why);
+    #: it ran, so this is not ``FAILED``.
+    SOME_FAILED = 3
     #: Interrupted (Ctrl+C).
     INTERRUPTED = 130
 
@@ -92,6 +96,14 @@ def product_argument(name: str, *, many: bool = False) -> Callable[[F], F]:
 def search_directories(directory: str | None) -> tuple[str, ...]:
     """Where credential files are looked for: ``directory`` alone, or the SDK's own places."""
     return (directory,) if directory else tuple(CREDENTIAL_DIRECTORIES)
+
+
+def credential_files(product: Product, directories: tuple[str, ...]) -> list[str]:
+    """The product's credential files that exist in ``directories``, in the SDK's order."""
+    candidates = (
+        Path(d).expanduser() / name for d in directories for name in CREDENTIAL_FILES[product]
+    )
+    return [str(path) for path in candidates if path.is_file()]
 
 
 class _Failure(Exception):

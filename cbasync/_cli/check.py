@@ -13,7 +13,10 @@ For each product it reports, in order, stopping at the first failure:
    settings the SDK uses (verification, pinning, hostname check, TLS >= 1.2): the negotiated
    version and whether the certificate was verified;
 3. **token** — one authenticated request through the SDK (its transport, retries and errors);
-4. **server** — the server's version (EDR, App Control; the cloud has none).
+4. **org key** (the cloud) — that request is org-scoped (a device search for no rows): a 403
+   there means the key is known but the org key is not its org (or its access level cannot
+   read devices);
+5. **server** — the server's version (EDR, App Control; the cloud has none, the org is shown).
 
 Exit code 0 when every product passed, 1 when one failed, 2 when the input is wrong (a bad
 profile, an unknown product). The token is never printed.
@@ -26,7 +29,6 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,10 +41,18 @@ from rich.table import Table
 
 from cbasync import errors
 from cbasync._api import BaseAPI
-from cbasync._cli import PRODUCT_NAMES, Exit, fail, product_argument, run, search_directories
+from cbasync._cli import (
+    PRODUCT_NAMES,
+    Exit,
+    credential_files,
+    fail,
+    product_argument,
+    run,
+    search_directories,
+)
 from cbasync._httpx import ssl_context
 from cbasync.cloud import CBCloudAPI
-from cbasync.config import CREDENTIAL_FILES, Credentials, Product, load_credentials
+from cbasync.config import Credentials, Product, load_credentials
 from cbasync.protection import CbProtectionAPI
 from cbasync.response import CbResponseAPI
 
@@ -155,18 +165,36 @@ SERVER_PROBES: dict[Product, Callable[[Any], Awaitable[str]]] = {
 
 
 async def _token(api: BaseAPI, product: Product) -> list[Step]:
+    org_key = api.credentials.org_key
     try:
         server = await SERVER_PROBES[product](api)
-    except errors.UnauthorizedError as exc:
-        if exc.status == 403:
+    except errors.ApiError as exc:
+        status = getattr(exc, "status", None)
+        if status == 403 and product == "cloud":
+            # The cloud knows the key (an unknown one is a 401) but refuses this org to it
+            # (the cloud's dialect reads that 403 as a ClientError): the org key is not the
+            # key's org, or the key's access level cannot read devices.
+            return [
+                Step("token", True, "accepted (403 for the org, not 401)"),
+                Step(
+                    "org key",
+                    False,
+                    f"org {org_key} refused to this key (403): check org_key, and that the "
+                    "key's access level may read devices",
+                ),
+            ]
+        if status == 403:
             return [
                 Step("token", True, "accepted, but without permission for the probe (403)"),
                 Step("server", None, "not read"),
             ]
-        return [Step("token", False, f"refused by the server ({exc.status}): check the token")]
-    except errors.ApiError as exc:
+        if isinstance(exc, errors.UnauthorizedError):
+            return [Step("token", False, f"refused by the server ({status}): check the token")]
         return [Step("token", False, f"the request failed: {exc}")]
-    return [Step("token", True, "accepted"), Step("server", True, server)]
+    steps = [Step("token", True, "accepted")]
+    if product == "cloud":
+        steps.append(Step("org key", True, f"{org_key}: the key reads its devices"))
+    return [*steps, Step("server", True, server)]
 
 
 async def _check(
@@ -175,7 +203,10 @@ async def _check(
     report = Report(product, profile or "default")
     try:
         api = API_CLASSES[product](
-            profile, credential_file=_existing(product, directories), timeout=seconds, max_retries=1
+            profile,
+            credential_file=credential_files(product, directories),
+            timeout=seconds,
+            max_retries=1,
         )
     except errors.CredentialError as exc:
         report.steps.append(Step("credentials", False, str(exc).removeprefix("credentials: ")))
@@ -192,19 +223,11 @@ async def _check(
     return report
 
 
-def _existing(product: Product, directories: tuple[str, ...]) -> list[str]:
-    """The product's credential files that exist in ``directories``, in the SDK's order."""
-    candidates = (
-        Path(d).expanduser() / name for d in directories for name in CREDENTIAL_FILES[product]
-    )
-    return [str(path) for path in candidates if path.is_file()]
-
-
 def _configured(profile: str, directories: tuple[str, ...]) -> list[Product]:
     """The products that have ``profile`` in one of their credential files."""
     found: list[Product] = []
     for product in API_CLASSES:
-        files = _existing(product, directories)
+        files = credential_files(product, directories)
         if not files:
             continue
         try:

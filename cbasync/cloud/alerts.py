@@ -376,6 +376,8 @@ class Alert(CloudModel, cloud.Alert):
     """A v7 alert (``id``). Changes are jobs: ``await (await alert.close(...))``."""
 
     item_route: ClassVar[str | None] = V7 + "/alerts/{id}"
+    #: What a repr and a result table show: what, how bad, where, and which process.
+    display_fields: ClassVar[tuple[str, ...]] = ("type", "severity", "device_name", "process_name")
 
     @classmethod
     def _new_query(cls, api: Any) -> AlertSearchQuery[Self]:

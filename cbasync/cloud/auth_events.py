@@ -54,6 +54,13 @@ class AuthEvent(CloudModel, cloud.AuthEvent):
     event.refresh()`` (or ``details()``) loads every field with a detail job."""
 
     primary_key: ClassVar[str] = "event_id"
+    #: What a repr and a result table show: who signed in (or failed to), and where (a
+    #: timestamp's repr is long; the object's own display shows it).
+    display_fields: ClassVar[tuple[str, ...]] = (
+        "auth_event_action",
+        "auth_username",
+        "device_name",
+    )
 
     @classmethod
     def _new_query(cls, api: Any) -> AuthEventQuery[Self]:

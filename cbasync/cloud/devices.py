@@ -325,6 +325,8 @@ class Device(CloudModel, cloud.Device, DeviceActions):
     sensor next checks in)."""
 
     item_route: ClassVar[str | None] = DEVICES + "/{id}"
+    #: What a repr and a result table show: which machine, and whether it is reachable.
+    display_fields: ClassVar[tuple[str, ...]] = ("name", "os", "status")
 
     @classmethod
     def _new_query(cls, api: Any) -> DeviceSearchQuery[Self]:

@@ -65,6 +65,7 @@ class Run(CloudModel, cloud.Run):
 
     item_route: ClassVar[str | None] = RUN
     can_delete: ClassVar[bool] = True
+    display_fields: ClassVar[tuple[str, ...]] = ("name", "status", "sql", "total_results")
 
     @classmethod
     def _new_query(cls, api: Any) -> RunQuery[Self]:
@@ -261,6 +262,9 @@ class Result(CloudModel, cloud.Result):
     """One result row: the device, its status (``matched``, ``not_matched``, ``error``...), the
     SQL columns in ``fields`` and the device's ``metrics``."""
 
+    #: A row is its device's answer: which device, how it went, the columns.
+    display_fields: ClassVar[tuple[str, ...]] = ("device", "status", "fields")
+
     @property
     def key(self) -> Any:
         # ``id`` is the run's id, shared by every row: a row has no key of its own.
@@ -270,6 +274,8 @@ class Result(CloudModel, cloud.Result):
 class DeviceSummary(CloudModel, cloud.DeviceSummary):
     """One device of a run: status, ``total_results``, ``error_description``, ``metrics``,
     start, finish and update times."""
+
+    display_fields: ClassVar[tuple[str, ...]] = ("device", "status", "total_results")
 
     @property
     def key(self) -> Any:

@@ -69,6 +69,12 @@ class Process(CloudModel, cloud.Process):
     """
 
     primary_key: ClassVar[str] = "process_guid"
+    #: What a repr and a result table show: which program, where, as whom.
+    display_fields: ClassVar[tuple[str, ...]] = (
+        "process_name",
+        "device_name",
+        "process_username",
+    )
 
     @classmethod
     def _new_query(cls, api: Any) -> ProcessQuery[Self]:

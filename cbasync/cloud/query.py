@@ -140,6 +140,25 @@ class CloudQuery(Query[M]):
         """The fields the server returns (``"*"`` for its defaults, plus any others)."""
         return self._replace(fields=tuple(fields))
 
+    # -- displays ---------------------------------------------------------------------------
+
+    def _describe(self) -> dict[str, Any]:
+        """What the search will ask, as its displays show it: the body's criteria, exclusions,
+        time range, sort and fields beside the query string (nothing is sent to show it)."""
+        description = super()._describe()
+        body = self.search_body()
+        for key in ("criteria", "exclusions", "time_range", "sort", "fields"):
+            if key in body:
+                description[key] = body[key]
+        return description
+
+    def __repr__(self) -> str:
+        body = self.search_body()
+        parts = [f"q={self.query_string!r}"]
+        parts += [f"{key}={body[key]!r}" for key in ("criteria", "exclusions", "time_range")
+                  if key in body]  # fmt: skip
+        return f"<{type(self).__name__} {self.model.__name__} {' '.join(parts)}>"
+
     # -- the body -------------------------------------------------------------------------
 
     def _sort_list(self) -> list[dict[str, str]]:

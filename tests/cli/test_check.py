@@ -31,6 +31,8 @@ def test_every_configured_product_passes(
     assert steps["response"]["server"] == "EDR 7.7.0.0"
     assert steps["protection"]["server"].startswith("App Control ")
     assert steps["cloud"]["server"] == f"Carbon Black Cloud org {server.org_key}"
+    assert steps["cloud"]["org key"] == f"{server.org_key}: the key reads its devices"
+    assert "org key" not in steps["response"]
     for product in steps.values():
         assert "TLSv1." in product["connection"]
         assert "certificate verified against the pinned ssl_cert_file" in product["connection"]
@@ -64,6 +66,28 @@ def test_a_refused_token_fails_with_exit_code_1(
         "ok": False,
         "detail": "refused by the server (401): check the token",
     }
+
+
+def test_a_cloud_profile_with_another_org_key_fails_at_the_org_key(
+    server: ServerInfo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert server.ca_file
+    configure_profile(tmp_path, "cloud", "other", server.url, server.token,
+                      "--ssl-cert-file", server.ca_file, "--org-key", "OTHER123")  # fmt: skip
+    assert _check("cloud", "--profile", "other", "--directory", str(tmp_path), "--json") == 1
+    (report,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()[-1:]]
+    steps = {s["name"]: s for s in report["steps"]}
+    assert "TLSv1." in steps["connection"]["detail"]
+    assert steps["token"]["ok"] is True
+    assert steps["org key"]["ok"] is False
+    assert steps["org key"]["detail"].startswith("org OTHER123 refused to this key (403)")
+    # A key the cloud does not know is the token's failure, not the org key's.
+    configure_profile(tmp_path, "cloud", "unknown", server.url, "NOTAKEY0000000000000000/NOPE",
+                      "--ssl-cert-file", server.ca_file, "--org-key", server.org_key)  # fmt: skip
+    assert _check("cloud", "--profile", "unknown", "--directory", str(tmp_path), "--json") == 1
+    (report,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()[-1:]]
+    assert report["steps"][-1]["name"] == "token"
+    assert report["steps"][-1]["ok"] is False
 
 
 def test_an_untrusted_certificate_fails_before_any_request(
