@@ -6,6 +6,8 @@ needs nothing but Python and nox.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["tests", "lint", "typecheck"]
@@ -37,11 +39,15 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on cbasync, on code a user writes against it (tests/typing), and on the
-    README's snippets: a public method that loses its type fails here."""
+    """mypy --strict on cbasync, on code a user writes against it (tests/typing and the
+    examples, a directory at a time: each has its own ``_target`` helper), and on the README's
+    snippets: a public method that loses its type fails here."""
     session.install(".", *_group("typecheck"))
     session.run("mypy")
     session.run("mypy", "--strict", "tests/typing")
+    examples = Path("examples")
+    for directory in [examples, *sorted(p for p in examples.iterdir() if p.is_dir())]:
+        session.run("mypy", "--strict", *sorted(str(f) for f in directory.glob("*.py")))
     snippets = session.create_tmp() + "/readme"
     session.run("python", "tests/typing/readme_snippets.py", snippets)
     session.run("mypy", "--strict", snippets)

@@ -29,7 +29,7 @@ async def main(
     groups = await SensorGroup.fetch_all(api)
     team = api.create(Team)
     team.name = team_name
-    team.grant(groups[0].id, "Viewer", groups[0].name)
+    team.grant(groups[0], "Viewer")
     await team.save()
     print(f"created team {team.id} {team.name!r}, viewer of {groups[0].name!r}")
     user = api.create(User)

@@ -33,7 +33,7 @@ async def main(
     found.enabled = False
     await found.save()
     print(f"disabled: enabled={found.enabled}")
-    exported = [
+    exported: list[dict[str, object]] = [
         {"name": w.name, "query": w.query, "index_type": w.index_type, "enabled": w.enabled}
         async for w in api.select(Watchlist)
     ]

@@ -459,6 +459,13 @@ async def test_new_partition_and_updates(api: CbResponseAPI) -> None:
     assert [
         (g.group_id, g.access_category) for g in (await api.get(Team, team.id)).group_access or []
     ] == [(1, "Viewer")]
+    group = await api.get(SensorGroup, 1)
+    team.grant(group, "Administrator")  # the group itself: its id and name
+    await team.save()
+    assert [
+        (g.group_id, g.access_category, g.group_name)
+        for g in (await api.get(Team, team.id)).group_access or []
+    ] == [(1, "Administrator", group.name)]
 
     flt = api.create(IngressFilter)
     flt.name = "editable"

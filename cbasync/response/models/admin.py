@@ -72,8 +72,24 @@ class Team(EdrModel, edr.Team):
         body.setdefault("group_access", [])
         return body
 
-    def grant(self, group_id: int, access: str = "Viewer", group_name: str | None = None) -> None:
-        """Give the team ``Viewer`` or ``Administrator`` access to a sensor group."""
+    def grant(
+        self,
+        group: int | edr.SensorGroup | None = None,
+        access: str = "Viewer",
+        group_name: str | None = None,
+        *,
+        group_id: int | None = None,
+    ) -> None:
+        """Give the team ``Viewer`` or ``Administrator`` access to a sensor group (a
+        ``SensorGroup`` or its id; ``group_id=`` as before)."""
+        if isinstance(group, edr.SensorGroup):
+            if group.id is None:
+                raise errors.InvalidObjectError("the sensor group has no id yet: save it first")
+            group_id, group_name = group.id, group_name or group.name
+        elif group is not None:
+            group_id = group
+        if group_id is None:
+            raise TypeError("grant() needs a sensor group or its id")
         rest = [g for g in (self.group_access or []) if g.group_id != group_id]
         self.group_access = [
             *rest,
