@@ -71,7 +71,15 @@ from cbasync._loop import running_loop
 from cbasync._multipart import Upload
 from cbasync._request import RequestSpec, encode, is_absolute, render
 from cbasync._response import Response, StreamingResponse
-from cbasync._retry import AttemptFailed, Failure, RateLimitGate, RetryBudget, RetryPolicy, retrying
+from cbasync._retry import (
+    AttemptFailed,
+    Failure,
+    RateLimitGate,
+    RetryBudget,
+    RetryCharge,
+    RetryPolicy,
+    retrying,
+)
 from cbasync._tasks import shielded_cleanup
 from cbasync._version import __version__
 from cbasync.config import Credentials
@@ -441,6 +449,7 @@ class Transport:
     ) -> _Answer:
         """The one retry loop (tenacity). Its first attempt is the one that already failed."""
         result: _Answer | None = None
+        charge = RetryCharge()
         try:
             async for attempt in retrying(
                 self._options.policy,
@@ -449,6 +458,7 @@ class Transport:
                 route=spec.route,
                 idempotent=spec.idempotent,
                 replayable=spec.replayable,
+                charge=charge,
             ):
                 with attempt:
                     if attempt.retry_state.attempt_number == 1:
@@ -457,6 +467,7 @@ class Transport:
         except AttemptFailed as failed:
             raise failed.error from failed.__cause__
         assert result is not None
+        self._shared.budget.refund(charge.tokens)  # its retries worked: they cost nothing
         return result
 
     async def _attempt(

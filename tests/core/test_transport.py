@@ -340,6 +340,28 @@ async def test_successes_earn_retries_back(mock: respx.MockRouter) -> None:
         assert budget.tokens == 5
 
 
+async def test_a_call_that_succeeds_after_retrying_gives_its_retries_back(
+    mock: respx.MockRouter,
+) -> None:
+    # A steady share of transient faults must not drain the budget when retrying works:
+    # only retries that end in failure stay spent.
+    from cbasync._retry import RetryBudget
+
+    flaky = mock.get("/flaky").mock(side_effect=[httpx.Response(503), httpx.Response(200)] * 30)
+    failing = mock.get("/down").respond(503)
+    async with make_api(max_retries=1) as api:
+        budget = RetryBudget(capacity=20, retry_cost=5)
+        api.transport._shared.budget = budget
+        for _ in range(30):  # thirty retries, each one paid back
+            await api.transport.request("GET", "/flaky")
+        assert budget.tokens == 20
+        with pytest.raises(errors.ServerError):
+            await api.transport.request("GET", "/down")
+        assert budget.tokens == 15  # a retry that failed stays spent
+    assert flaky.call_count == 60
+    assert failing.call_count == 2
+
+
 # -- 429: the client-wide gate ----------------------------------------------------------------
 
 
