@@ -4,7 +4,10 @@ One :class:`SessionLease` stands for one device's Live Response session on one c
 first user takes a session slot (:class:`~cbasync._limits.SessionSlots`) and opens the session;
 users who come while it is open share it (one slot, one server session); the last one to leave
 closes it under the shielded, time-bounded cleanup and gives the slot back. Jobs on one device
-take :attr:`SessionLease.turn` so they run one after another, in order.
+take :attr:`SessionLease.turn` so they run one after another, in order. A close that does not get
+through (a failing or too slow server) keeps its slot, since the session still takes one on the
+server, and is tried again at the next session's end and when the client closes
+(:attr:`LiveResponseState.unclosed`).
 
 Opening is where sessions leak elsewhere, so every step here is guarded:
 
@@ -64,12 +67,16 @@ class LiveResponseState:
     """A client's Live Response state, shared by ``with_options()`` copies: its session slots,
     the sessions it has open (by server dialect and device) and how long commands take."""
 
-    __slots__ = ("leases", "pace", "slots")
+    __slots__ = ("leases", "pace", "slots", "unclosed")
 
     def __init__(self) -> None:
         self.slots = SessionSlots(DEFAULT_SESSION_SLOTS)
         self.leases: dict[tuple[str, int], SessionLease] = {}
         self.pace = CommandPace()
+        #: Sessions whose close did not get through (the server was failing or too slow for
+        #: the cleanup's time bound): each still holds its slot, and every later detach, and
+        #: closing the client, tries again.
+        self.unclosed: list[SessionLease] = []
 
     @classmethod
     def of(cls, shared_state: dict[str, Any]) -> LiveResponseState:
@@ -96,10 +103,33 @@ class LiveResponseState:
         key = (lease.dialect.name, lease.device_id)
         if self.leases.get(key) is lease:
             del self.leases[key]  # a newcomer from now on opens a session of its own
+        await self.close_unclosed()
         await lease.close()
+        if lease.info is not None:
+            self.unclosed.append(lease)
+
+    async def close_unclosed(self) -> None:
+        """Try again to close the sessions whose close did not get through."""
+        # Taken out of the list while they are tried, so concurrent callers never close one
+        # twice; whatever is still open (or not tried, on cancellation) goes back.
+        leftovers, self.unclosed = self.unclosed, []
+        try:
+            while leftovers:
+                await leftovers[0].close()
+                lease = leftovers.pop(0)
+                if lease.info is not None:
+                    self.unclosed.append(lease)
+        finally:
+            self.unclosed.extend(leftovers)
+
+    async def aclose(self) -> None:
+        """Closing the client: a last try for the sessions whose close did not get through."""
+        await self.close_unclosed()
 
     def open_sessions(self) -> int:
-        return sum(1 for lease in self.leases.values() if lease.info is not None)
+        return sum(1 for lease in self.leases.values() if lease.info is not None) + len(
+            self.unclosed
+        )
 
 
 class SessionLease:
@@ -329,21 +359,31 @@ class SessionLease:
 
     async def _abandon(self) -> None:
         info, self.info = self.info, None
+        gone = True
         try:
             if info is not None and self._transport is not None:
-                await self._close_on_server(self._transport, info)
+                gone = await self._close_on_server(self._transport, info)
         finally:
-            if self.slot_held:
+            if not gone:
+                # Still open on the server, so it still takes one of the server's slots: the
+                # slot stays held until a later close gets through (LiveResponseState.unclosed).
+                # Given back now, the next session would be one more than the server allows.
+                self.info = info
+            elif self.slot_held:
                 self.slot_held = False
                 self.slots.release()
 
-    async def _close_on_server(self, transport: Transport, info: SessionInfo) -> None:
+    async def _close_on_server(self, transport: Transport, info: SessionInfo) -> bool:
+        """Whether the session is gone (closed now, or already ended by the server)."""
         what = f"closing Live Response session {info.id} on device {self.device_id}"
+        gone = False  # stays so when the cleanup logs a failure or its time bound runs out
         async with shielded_cleanup(what, limit=CLEANUP_TIMEOUT):
             try:
                 await send(transport, self.dialect.close_session(info))
             except errors.ObjectNotFoundError:
                 logger.debug("%s: the server had already ended it", what)
+            gone = True
+        return gone  # noqa: RET504 - the cleanup may end the block before the assignment
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else (self.info.status if self.info else "not open")
