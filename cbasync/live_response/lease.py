@@ -14,7 +14,9 @@ Opening is where sessions leak elsewhere, so every step here is guarded:
 - the slot wait, the request and the sensor's check-in share one deadline (``max_wait``);
 - the POST that creates a session is shielded from cancellation (bounded): once it is on the
   wire its answer is always read, so the session it created is known and can be closed. A
-  cancellation that arrives meanwhile lands right after;
+  cancellation that arrives meanwhile lands right after. When the answer is lost (a timeout, a
+  broken connection, a gateway's 5xx) and the server can list its sessions (EDR), the device's
+  open session is looked up and taken, as cbapi does, instead of left to hold a slot;
 - anything that goes wrong after that (a sensor that never checks in, a timeout, a
   cancellation) closes the pending session before the error goes on, so none is left behind;
 - "session limit reached" shrinks the slot pool and waits for the next free slot
@@ -233,6 +235,23 @@ class SessionLease:
         self.info = info
         return info
 
+    async def _find_created(self, transport: Transport, what: str) -> SessionInfo | None:
+        """The device's newest open session on the server, where the server can list them
+        (EDR: cbapi, too, takes the open session of a sensor rather than create another)."""
+        listing = self.dialect.list_sessions()
+        if listing is None:
+            return None
+        try:
+            sessions = self.dialect.read_sessions(await send(transport, listing))
+        except errors.ApiError:
+            return None
+        mine = [s for s in sessions if s.device_id == self.device_id and (s.pending or s.active)]
+        if not mine:
+            return None
+        found = max(mine, key=lambda s: (isinstance(s.id, int), s.id))
+        logger.info("%s: the answer to its request was lost; taking session %s", what, found.id)
+        return found
+
     async def _take_slot(self, deadline: float, what: str) -> None:
         if self.slot_held:
             return
@@ -255,8 +274,18 @@ class SessionLease:
             try:
                 response: Response | None = None
                 sent = anyio.current_time()
+                found: SessionInfo | None = None
                 with anyio.move_on_after(OPEN_REQUEST_LIMIT, shield=True):
-                    response = await send(transport, call, idempotent=False)
+                    try:
+                        response = await send(transport, call, idempotent=False)
+                    except (errors.TimeoutError, errors.ConnectionError, errors.ServerError):
+                        # The request may have created a session whose answer was lost: find
+                        # it, or it holds a server slot, unknown to anyone, until it expires.
+                        found = await self._find_created(transport, what)
+                        if found is None:
+                            raise
+                if found is not None:
+                    return found, sent
                 if response is None:
                     raise errors.TimeoutError(
                         f"{what}: the server did not answer the session request within"

@@ -261,3 +261,41 @@ async def test_a_session_whose_close_fails_keeps_its_slot_until_a_close_gets_thr
             pass
         assert (server.counters.open, lr.slots.in_use) == (1, 1)
     assert server.counters.open == 0  # closing the client makes a last try
+
+
+class _LostAnswer(httpx.AsyncBaseTransport):
+    """The emulator, but the answer to the first session-creating POST is lost on its way back
+    (the session exists on the server; the client sees a broken connection)."""
+
+    def __init__(self, app: Any) -> None:
+        self.inner = httpx.ASGITransport(app=app)
+        self.lost = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if (
+            request.method == "POST"
+            and request.url.path.endswith("/cblr/session")
+            and not self.lost
+        ):
+            self.lost += 1
+            raise httpx.ReadError("connection reset by peer")
+        return response
+
+
+@pytest.mark.parametrize("dialect", ["edr"])
+async def test_a_session_whose_creating_answer_was_lost_is_found_and_closed(
+    server: Server,
+) -> None:
+    # Left alone, it would hold one of the server's slots, unknown to anyone, until it expired
+    # (the chaos suite's sessions left open at the end).
+    lost = _LostAnswer(server.app)
+    async with CbResponseAPI(
+        url=EMULATOR_BASE, token=server.app.config.token, transport=lost, environ={}
+    ) as api:
+        lr = Server(server.dialect, server.app, api).lr
+        async with lr.session(server.device(WINDOWS)) as session:
+            assert await session.list_processes()
+        assert lost.lost == 1
+    assert server.counters.created == 1  # the session the lost answer created was taken
+    assert server.counters.open == 0

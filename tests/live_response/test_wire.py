@@ -244,10 +244,14 @@ async def test_a_command_the_sensor_lacks_sends_nothing(router: respx.MockRouter
 
 async def test_the_post_that_creates_a_session_is_never_resent(router: respx.MockRouter) -> None:
     create = router.post(f"{EDR}/session").mock(return_value=httpx.Response(503))
+    # Instead, the server's open sessions are looked up for one the lost answer created.
+    other = {"id": 7, "sensor_id": 41, "status": "active"}
+    listing = router.get(f"{EDR}/session", params={"active_only": "true"}).respond(json=[other])
     with pytest.raises(errors.ServerError):
         async with live_response("edr").session(42):
             pass
     assert create.call_count == 1  # it may have reached the server: not blindly sent again
+    assert listing.call_count == 1  # and it had not created one: the 503 is the answer
 
 
 async def test_a_failed_command_is_decoded(router: respx.MockRouter) -> None:
