@@ -258,7 +258,7 @@ def retrying(
         sleep=anyio.sleep,
         stop=stop_after_attempt(policy.max_retries + policy.max_rate_limit_waits + 1),
         retry=when,
-        wait=_wait_for(policy),
+        wait=_wait_for(policy, when),
         before_sleep=_log_retry(method, route, policy, when),
         reraise=True,
     )
@@ -317,7 +317,7 @@ class _RetryWhen(retry_base):
         return True
 
 
-def _wait_for(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
+def _wait_for(policy: RetryPolicy, when: _RetryWhen) -> Callable[[RetryCallState], float]:
     def wait(retry_state: RetryCallState) -> float:
         outcome = retry_state.outcome
         failed = outcome.exception() if outcome is not None else None
@@ -326,7 +326,8 @@ def _wait_for(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
                 return 0.0  # the client-wide gate holds the next attempt
             if failed.retry_after is not None:
                 return min(failed.retry_after, policy.max_retry_after)
-        return policy.backoff(retry_state.attempt_number)
+        # The n-th retry of a failure (429s waited out in between do not grow the backoff).
+        return policy.backoff(max(1, when.retried))
 
     return wait
 
