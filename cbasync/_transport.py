@@ -234,6 +234,14 @@ class Transport:
         """``"unopened"``, ``"open"`` or ``"closed"``."""
         return self._shared.state.value
 
+    async def rate_limit_cleared(self) -> None:
+        """Wait (cancellably) until no 429 block holds this client's requests: for a caller
+        about to send a request it shields from cancellation, so that the shield's time bound
+        covers the exchange rather than the wait before it."""
+        gate = self._shared.gate
+        if gate.closed():
+            await gate.wait()
+
     @property
     def is_view(self) -> bool:
         """True for a ``with_options()`` view, which shares its parent's pool and lifecycle."""

@@ -273,8 +273,20 @@ class SessionLease:
         while True:
             try:
                 response: Response | None = None
-                sent = anyio.current_time()
                 found: SessionInfo | None = None
+                # A 429 block is waited out first, cancellably: the shield's bound is for the
+                # request itself (under a storm of blocks the first sessions of a pool spent
+                # all 30 s at the gate, and failed).
+                with anyio.move_on_after(deadline - anyio.current_time()) as gate:
+                    await transport.rate_limit_cleared()
+                if gate.cancelled_caught:
+                    raise errors.TimeoutError(
+                        f"{what} did not open: this client was held back by the server's rate"
+                        " limit (429) past its max_wait",
+                        method=call.method,
+                        route=call.route,
+                    )
+                sent = anyio.current_time()
                 with anyio.move_on_after(OPEN_REQUEST_LIMIT, shield=True):
                     try:
                         response = await send(transport, call, idempotent=False)

@@ -8,9 +8,11 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 import respx
+from trio.testing import MockClock
 
 from cbasync import CBCloudAPI, CbResponseAPI, errors
 from cbasync._polling import Backoff
@@ -277,3 +279,29 @@ async def test_a_failed_command_is_decoded(router: respx.MockRouter) -> None:
     assert raised.value.result_code == 0x80070002
     assert "0x80070002 ERROR_FILE_NOT_FOUND" in str(raised.value)
     assert "(File not found)" in str(raised.value)
+
+
+def test_a_429_block_longer_than_the_session_request_s_shield_is_waited_out_first() -> None:
+    # The POST is shielded from cancellation for at most 30 s; a 429 block before it is
+    # waited out first (cancellably), not inside that bound. Virtual time: no real 45 s.
+    with respx.mock(base_url=BASE, assert_all_called=False) as router:
+        server = FakeServer(router, "edr")
+        info = router.get("/api/info").mock(
+            side_effect=[httpx.Response(429, headers={"Retry-After": "45"}), httpx.Response(200)]
+        )
+        api = respx_client(CbResponseAPI)
+        waited: list[float] = []
+
+        async def main() -> None:
+            async with api, anyio.create_task_group() as tg:
+                tg.start_soon(api.transport.request, "GET", "/api/info")  # closes the gate
+                await anyio.sleep(1)
+                started = anyio.current_time()
+                async with api.live_response.session(42) as lr:
+                    assert lr.session_id == 7
+                waited.append(anyio.current_time() - started)
+
+        anyio.run(main, backend="trio", backend_options={"clock": MockClock(autojump_threshold=0)})
+    assert server.create.call_count == 1
+    assert info.call_count == 2
+    assert waited[0] >= 44  # held back by the block, and then opened
