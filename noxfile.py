@@ -156,6 +156,17 @@ def compat(session: nox.Session) -> None:
 
 
 @nox.session
+def chaos(session: nox.Session) -> None:
+    """Reliability at full size (tests/reliability/README.md): the chaos scenario, then 1,000
+    cancellation trials per event loop. Fails if any invariant breaks. Arguments go to the
+    scenario (``-- --seed 3``)."""
+    session.install(".", *_group("test"))
+    session.run("python", "-m", "tests.reliability.chaos", *session.posargs)
+    session.env["CBASYNC_CANCEL_TRIALS"] = "1000"
+    session.run("pytest", "tests/reliability/test_cancellation.py", "-q", "-s")
+
+
+@nox.session
 def demo(session: nox.Session) -> None:
     """The quick-start demo: cbasync against the embedded emulator, no server needed (the cli
     extra brings rich, for the Live Response progress bar on a terminal)."""

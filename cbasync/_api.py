@@ -142,7 +142,8 @@ class BaseAPI:
         self.object_cache: ObjectCache[Any] = ObjectCache()
         #: Per-client state a feature creates on first use, by name, shared with
         #: ``with_options()`` copies like the cache (Live Response keeps its session slots and
-        #: open sessions here, so a copy can never exceed the server's session limit).
+        #: open sessions here, so a copy can never exceed the server's session limit). A value
+        #: with an ``aclose()`` coroutine method is closed with the client, before its pool.
         self.shared_state: dict[str, Any] = {}
 
     @property
@@ -328,7 +329,14 @@ class BaseAPI:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool; the object cannot be used afterwards."""
+        """Close what the client's features hold on the server (Live Response sessions whose
+        close did not get through), then the connection pool; the object cannot be used
+        afterwards."""
+        if self.transport.state == "open" and not self.transport.is_view:
+            for state in list(self.shared_state.values()):
+                closer = getattr(state, "aclose", None)
+                if closer is not None:
+                    await closer()
         await self.transport.aclose()
 
     def __repr__(self) -> str:

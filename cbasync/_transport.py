@@ -71,7 +71,15 @@ from cbasync._loop import running_loop
 from cbasync._multipart import Upload
 from cbasync._request import RequestSpec, encode, is_absolute, render
 from cbasync._response import Response, StreamingResponse
-from cbasync._retry import AttemptFailed, Failure, RateLimitGate, RetryBudget, RetryPolicy, retrying
+from cbasync._retry import (
+    AttemptFailed,
+    Failure,
+    RateLimitGate,
+    RetryBudget,
+    RetryCharge,
+    RetryPolicy,
+    retrying,
+)
 from cbasync._tasks import shielded_cleanup
 from cbasync._version import __version__
 from cbasync.config import Credentials
@@ -239,6 +247,14 @@ class Transport:
     def state(self) -> str:
         """``"unopened"``, ``"open"`` or ``"closed"``."""
         return self._shared.state.value
+
+    async def rate_limit_cleared(self) -> None:
+        """Wait (cancellably) until no 429 block holds this client's requests: for a caller
+        about to send a request it shields from cancellation, so that the shield's time bound
+        covers the exchange rather than the wait before it."""
+        gate = self._shared.gate
+        if gate.closed():
+            await gate.wait()
 
     @property
     def is_view(self) -> bool:
@@ -459,6 +475,7 @@ class Transport:
     ) -> _Answer:
         """The one retry loop (tenacity). Its first attempt is the one that already failed."""
         result: _Answer | None = None
+        charge = RetryCharge()
         try:
             async for attempt in retrying(
                 self._options.policy,
@@ -467,6 +484,7 @@ class Transport:
                 route=spec.route,
                 idempotent=spec.idempotent,
                 replayable=spec.replayable,
+                charge=charge,
             ):
                 with attempt:
                     if attempt.retry_state.attempt_number == 1:
@@ -475,6 +493,7 @@ class Transport:
         except AttemptFailed as failed:
             raise failed.error from failed.__cause__
         assert result is not None
+        self._shared.budget.refund(charge.tokens)  # its retries worked: they cost nothing
         return result
 
     async def _attempt(

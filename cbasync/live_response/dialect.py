@@ -219,6 +219,15 @@ class Dialect(ABC):
     @abstractmethod
     def read_session(self, response: Response) -> SessionInfo: ...
 
+    def list_sessions(self) -> Call | None:
+        """The request that lists the server's open sessions, or ``None`` where there is none.
+        Used to find the session a creating POST made when its answer was lost."""
+        return None
+
+    def read_sessions(self, response: Response) -> list[SessionInfo]:
+        """The sessions of a :meth:`list_sessions` answer (only dialects that have one)."""
+        return []
+
     # -- commands ---------------------------------------------------------------------------
 
     @abstractmethod

@@ -4,14 +4,19 @@ One :class:`SessionLease` stands for one device's Live Response session on one c
 first user takes a session slot (:class:`~cbasync._limits.SessionSlots`) and opens the session;
 users who come while it is open share it (one slot, one server session); the last one to leave
 closes it under the shielded, time-bounded cleanup and gives the slot back. Jobs on one device
-take :attr:`SessionLease.turn` so they run one after another, in order.
+take :attr:`SessionLease.turn` so they run one after another, in order. A close that does not get
+through (a failing or too slow server) keeps its slot, since the session still takes one on the
+server, and is tried again at the next session's end and when the client closes
+(:attr:`LiveResponseState.unclosed`).
 
 Opening is where sessions leak elsewhere, so every step here is guarded:
 
 - the slot wait, the request and the sensor's check-in share one deadline (``max_wait``);
 - the POST that creates a session is shielded from cancellation (bounded): once it is on the
   wire its answer is always read, so the session it created is known and can be closed. A
-  cancellation that arrives meanwhile lands right after;
+  cancellation that arrives meanwhile lands right after. When the answer is lost (a timeout, a
+  broken connection, a gateway's 5xx) and the server can list its sessions (EDR), the device's
+  open session is looked up and taken, as cbapi does, instead of left to hold a slot;
 - anything that goes wrong after that (a sensor that never checks in, a timeout, a
   cancellation) closes the pending session before the error goes on, so none is left behind;
 - "session limit reached" shrinks the slot pool and waits for the next free slot
@@ -64,12 +69,16 @@ class LiveResponseState:
     """A client's Live Response state, shared by ``with_options()`` copies: its session slots,
     the sessions it has open (by server dialect and device) and how long commands take."""
 
-    __slots__ = ("leases", "pace", "slots")
+    __slots__ = ("leases", "pace", "slots", "unclosed")
 
     def __init__(self) -> None:
         self.slots = SessionSlots(DEFAULT_SESSION_SLOTS)
         self.leases: dict[tuple[str, int], SessionLease] = {}
         self.pace = CommandPace()
+        #: Sessions whose close did not get through (the server was failing or too slow for
+        #: the cleanup's time bound): each still holds its slot, and every later detach, and
+        #: closing the client, tries again.
+        self.unclosed: list[SessionLease] = []
 
     @classmethod
     def of(cls, shared_state: dict[str, Any]) -> LiveResponseState:
@@ -96,10 +105,33 @@ class LiveResponseState:
         key = (lease.dialect.name, lease.device_id)
         if self.leases.get(key) is lease:
             del self.leases[key]  # a newcomer from now on opens a session of its own
+        await self.close_unclosed()
         await lease.close()
+        if lease.info is not None:
+            self.unclosed.append(lease)
+
+    async def close_unclosed(self) -> None:
+        """Try again to close the sessions whose close did not get through."""
+        # Taken out of the list while they are tried, so concurrent callers never close one
+        # twice; whatever is still open (or not tried, on cancellation) goes back.
+        leftovers, self.unclosed = self.unclosed, []
+        try:
+            while leftovers:
+                await leftovers[0].close()
+                lease = leftovers.pop(0)
+                if lease.info is not None:
+                    self.unclosed.append(lease)
+        finally:
+            self.unclosed.extend(leftovers)
+
+    async def aclose(self) -> None:
+        """Closing the client: a last try for the sessions whose close did not get through."""
+        await self.close_unclosed()
 
     def open_sessions(self) -> int:
-        return sum(1 for lease in self.leases.values() if lease.info is not None)
+        return sum(1 for lease in self.leases.values() if lease.info is not None) + len(
+            self.unclosed
+        )
 
 
 class SessionLease:
@@ -203,6 +235,23 @@ class SessionLease:
         self.info = info
         return info
 
+    async def _find_created(self, transport: Transport, what: str) -> SessionInfo | None:
+        """The device's newest open session on the server, where the server can list them
+        (EDR: cbapi, too, takes the open session of a sensor rather than create another)."""
+        listing = self.dialect.list_sessions()
+        if listing is None:
+            return None
+        try:
+            sessions = self.dialect.read_sessions(await send(transport, listing))
+        except errors.ApiError:
+            return None
+        mine = [s for s in sessions if s.device_id == self.device_id and (s.pending or s.active)]
+        if not mine:
+            return None
+        found = max(mine, key=lambda s: (isinstance(s.id, int), s.id))
+        logger.info("%s: the answer to its request was lost; taking session %s", what, found.id)
+        return found
+
     async def _take_slot(self, deadline: float, what: str) -> None:
         if self.slot_held:
             return
@@ -224,9 +273,31 @@ class SessionLease:
         while True:
             try:
                 response: Response | None = None
+                found: SessionInfo | None = None
+                # A 429 block is waited out first, cancellably: the shield's bound is for the
+                # request itself (under a storm of blocks the first sessions of a pool spent
+                # all 30 s at the gate, and failed).
+                with anyio.move_on_after(deadline - anyio.current_time()) as gate:
+                    await transport.rate_limit_cleared()
+                if gate.cancelled_caught:
+                    raise errors.TimeoutError(
+                        f"{what} did not open: this client was held back by the server's rate"
+                        " limit (429) past its max_wait",
+                        method=call.method,
+                        route=call.route,
+                    )
                 sent = anyio.current_time()
                 with anyio.move_on_after(OPEN_REQUEST_LIMIT, shield=True):
-                    response = await send(transport, call, idempotent=False)
+                    try:
+                        response = await send(transport, call, idempotent=False)
+                    except (errors.TimeoutError, errors.ConnectionError, errors.ServerError):
+                        # The request may have created a session whose answer was lost: find
+                        # it, or it holds a server slot, unknown to anyone, until it expires.
+                        found = await self._find_created(transport, what)
+                        if found is None:
+                            raise
+                if found is not None:
+                    return found, sent
                 if response is None:
                     raise errors.TimeoutError(
                         f"{what}: the server did not answer the session request within"
@@ -329,21 +400,31 @@ class SessionLease:
 
     async def _abandon(self) -> None:
         info, self.info = self.info, None
+        gone = True
         try:
             if info is not None and self._transport is not None:
-                await self._close_on_server(self._transport, info)
+                gone = await self._close_on_server(self._transport, info)
         finally:
-            if self.slot_held:
+            if not gone:
+                # Still open on the server, so it still takes one of the server's slots: the
+                # slot stays held until a later close gets through (LiveResponseState.unclosed).
+                # Given back now, the next session would be one more than the server allows.
+                self.info = info
+            elif self.slot_held:
                 self.slot_held = False
                 self.slots.release()
 
-    async def _close_on_server(self, transport: Transport, info: SessionInfo) -> None:
+    async def _close_on_server(self, transport: Transport, info: SessionInfo) -> bool:
+        """Whether the session is gone (closed now, or already ended by the server)."""
         what = f"closing Live Response session {info.id} on device {self.device_id}"
+        gone = False  # stays so when the cleanup logs a failure or its time bound runs out
         async with shielded_cleanup(what, limit=CLEANUP_TIMEOUT):
             try:
                 await send(transport, self.dialect.close_session(info))
             except errors.ObjectNotFoundError:
                 logger.debug("%s: the server had already ended it", what)
+            gone = True
+        return gone  # noqa: RET504 - the cleanup may end the block before the assignment
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else (self.info.status if self.info else "not open")

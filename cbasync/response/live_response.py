@@ -58,17 +58,15 @@ class EdrDialect(Dialect):
         return Call("GET", f"{BASE}/session/{{session_id}}/archive", {"session_id": session_id})
 
     def read_session(self, response: Response) -> SessionInfo:
-        session = response.parse(adapter_for(edr.LiveResponseSession))
-        return SessionInfo(
-            id=session.id,
-            device_id=session.sensor_id if session.sensor_id is not None else 0,
-            status=normalise_status(session.status),
-            supported_commands=frozenset(session.supported_commands or ()),
-            hostname=session.hostname,
-            current_working_directory=session.current_working_directory,
-            drives=tuple(session.drives or ()),
-            raw=response.json(),
-        )
+        return _session_info(response.parse(adapter_for(edr.LiveResponseSession)), response.json())
+
+    def list_sessions(self) -> Call:
+        return Call("GET", f"{BASE}/session", params={"active_only": "true"})
+
+    def read_sessions(self, response: Response) -> list[SessionInfo]:
+        sessions = response.parse(adapter_for(list[edr.LiveResponseSession]))
+        raw = response.json()
+        return [_session_info(s, r) for s, r in zip(sessions, raw, strict=True)]
 
     def post_command(self, session_id: SessionId, command: CommandRequest) -> Call:
         body: dict[str, Any] = {"session_id": session_id, "name": command.name}
@@ -152,3 +150,16 @@ def edr_command(command: edr.LiveResponseCommand) -> CommandInfo:
 
 #: The one EDR dialect (it has no state).
 EDR_LIVE_RESPONSE = EdrDialect()
+
+
+def _session_info(session: edr.LiveResponseSession, raw: Any) -> SessionInfo:
+    return SessionInfo(
+        id=session.id,
+        device_id=session.sensor_id if session.sensor_id is not None else 0,
+        status=normalise_status(session.status),
+        supported_commands=frozenset(session.supported_commands or ()),
+        hostname=session.hostname,
+        current_working_directory=session.current_working_directory,
+        drives=tuple(session.drives or ()),
+        raw=raw,
+    )

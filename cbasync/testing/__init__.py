@@ -26,7 +26,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from cbasync.testing._clock import Clock, ManualClock, RealClock
+from cbasync.testing._clock import Clock, LoopClock, ManualClock, RealClock
 from cbasync.testing.config import (
     DEFAULT_DATA_EPOCH,
     DEFAULT_ORG_KEY,
@@ -53,6 +53,7 @@ __all__ = [
     "EmulatorServer",
     "EmulatorState",
     "LiveResponseCounters",
+    "LoopClock",
     "ManualClock",
     "RealClock",
     "Recorder",

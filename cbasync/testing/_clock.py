@@ -14,7 +14,7 @@ from typing import Protocol, runtime_checkable
 import anyio
 import anyio.lowlevel
 
-__all__ = ["Clock", "ManualClock", "RealClock"]
+__all__ = ["Clock", "LoopClock", "ManualClock", "RealClock"]
 
 
 @runtime_checkable
@@ -51,6 +51,45 @@ class RealClock:
 
     def __repr__(self) -> str:
         return "RealClock()"
+
+
+class LoopClock:
+    """The event loop's own clock (``anyio.current_time()``), shared with the client in process.
+
+    Under trio's ``MockClock(autojump_threshold=0)`` loop time is virtual: it jumps ahead
+    whenever every task waits, so the client's timeouts, backoffs and ``Retry-After`` waits and
+    the emulator's latency, slow responses and job durations all pass in no real time, and stay
+    consistent with each other. A :class:`ManualClock` cannot do that: its autojumping sleeps
+    move only the emulator, so a client deadline never sees a slow response. The chaos scenario
+    (``tests/reliability/chaos.py``) runs on this clock. On a real-time loop it is real time.
+    """
+
+    def __init__(self, start: float = 1_714_521_600.0) -> None:
+        self._wall_offset = start
+        self._origin: float | None = None
+        self._last = 0.0
+
+    def monotonic(self) -> float:
+        try:
+            now = anyio.current_time()
+        except RuntimeError:  # no loop yet (the state is built before the run): time zero
+            return 0.0 if self._origin is None else self._last
+        if self._origin is None:
+            self._origin = now
+        self._last = now - self._origin
+        return self._last
+
+    def time(self) -> float:
+        return self._wall_offset + self.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            await anyio.sleep(seconds)
+        else:
+            await anyio.lowlevel.checkpoint()
+
+    def __repr__(self) -> str:
+        return "LoopClock()"
 
 
 class ManualClock:

@@ -5,9 +5,12 @@ For every HTTP request it
 
 1. skips steps 2-4 for the emulator's own control routes (``/__emulator__/...``);
 2. asks the :class:`~cbasync.testing.faults.FaultInjector` what to do and waits the latency on the
-   state's clock; answers 429 (with ``Retry-After``), a 5xx, or resets the connection if told to;
+   state's clock; answers 429 (with ``Retry-After``), a 5xx, or resets the connection if told to
+   (a slow response is handled first, and its answer held back);
 3. checks ``X-Auth-Token`` against the configured tokens (401 otherwise);
-4. routes the request and counts it under ``"METHOD /route/template"`` and its status.
+4. routes the request and counts it under ``"METHOD /route/template"`` and its status; a search
+   job or Live Response session it creates is tied to its ``X-Request-ID``, so a creating POST
+   sent twice for one call is counted (``Counters.duplicate_creations``).
 
 **Route modules.** The app mounts the modules of ``cbasync.testing.routes`` named in
 :data:`ROUTE_MODULES`, in that order (an explicit list: a helper module beside them is never
@@ -44,7 +47,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cbasync.testing._clock import Clock
 from cbasync.testing.config import EmulatorConfig
-from cbasync.testing.counters import Counters
+from cbasync.testing.counters import Counters, current_request_id
 from cbasync.testing.dataset.errors import BackendError
 from cbasync.testing.query import QueryError
 from cbasync.testing.routes._common import HttpError, json_response, query_error
@@ -246,19 +249,23 @@ class EmulatorApp:
         status = 500
         started = False
 
-        async def counting_send(message: Message) -> None:
+        async def counting(message: Message) -> None:
             nonlocal status, started
             if message["type"] == "http.response.start":
                 status = message["status"]
                 started = True
             await send(message)
 
+        counting_send: Send = counting
+        request_id = current_request_id.set(_header(scope, b"x-request-id"))
         try:
             if state.faults.active:
-                handled = await self._faults(scope, counting_send)
+                handled, late = await self._faults(scope, counting_send)
                 if handled:
                     self._resolve_route(scope)
                     return
+                if late > 0:
+                    counting_send = _held_back(counting_send, late, state.clock)
             if not self._authorized(scope):
                 self._resolve_route(scope)
                 counters.unauthorized += 1
@@ -273,6 +280,7 @@ class EmulatorApp:
                 return
             await self._handler(scope, receive, counting_send)
         finally:
+            current_request_id.reset(request_id)
             route = scope.get("route")
             template = getattr(route, "path", None) if route is not None else None
             key = f"{scope['method']} {template if template is not None else '<unmatched>'}"
@@ -304,22 +312,26 @@ class EmulatorApp:
         client = scope.get("client")
         return "ip:" + (str(client[0]) if client else "unknown")
 
-    async def _faults(self, scope: Scope, send: Send) -> bool:
-        """Apply the fault decision; True when it answered (or dropped) the request."""
+    async def _faults(self, scope: Scope, send: Send) -> tuple[bool, float]:
+        """Apply the fault decision: whether it answered (or dropped) the request, and how
+        long to hold back the answer of a request it lets through (a slow response)."""
         state = self.state
-        decision = state.faults.decide(self._client_key(scope))
+        client = self._client_key(scope)
+        decision = state.faults.decide(client)
         if decision.slow:
             state.counters.fault("slow")
+        if decision.during_block:
+            state.counters.requests_during_block += 1
         if decision.delay > 0:
             await state.clock.sleep(decision.delay)
         if decision.kind == "none":
-            return False
+            return False, decision.late
         state.counters.fault(decision.kind)
         if decision.kind == "reset":
             reset = scope.get("extensions", {}).get(CONNECTION_RESET_EXTENSION)
             if reset is not None:
                 await reset()
-                return True
+                return True, 0.0
             raise httpx.ReadError("[Errno 104] Connection reset by peer (emulated fault)")
         if decision.kind == "429":
             await _send_json(
@@ -328,13 +340,14 @@ class EmulatorApp:
                 {"error_code": "TOO_MANY_REQUESTS", "message": "rate limit exceeded"},
                 headers=[(b"retry-after", str(decision.retry_after).encode())],
             )
-            return True
+            state.faults.announce_block(client)
+            return True, 0.0
         await _send_json(
             send,
             decision.status,
             {"reason": "server_error", "message": f"emulated transient {decision.status}"},
         )
-        return True
+        return True, 0.0
 
     def http_client(self, **kwargs: Any) -> Any:
         """An ``httpx.AsyncClient`` bound to this app in process, token set (use ``async with``)."""
@@ -385,6 +398,25 @@ class EmulatorApp:
                 "route_modules": list(self.route_modules),
             }
         )
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+def _held_back(send: Send, seconds: float, clock: Clock) -> Send:
+    """``send``, with the start of the answer held back ``seconds`` (a slow response: the
+    request was handled, the answer is late)."""
+
+    async def late_send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            await clock.sleep(seconds)
+        await send(message)
+
+    return late_send
 
 
 async def _send_json(

@@ -10,10 +10,17 @@ Route modules and backends report through the small methods below; they never to
 from __future__ import annotations
 
 from collections import Counter
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Counters", "LiveResponseCounters"]
+__all__ = ["Counters", "LiveResponseCounters", "current_request_id"]
+
+#: The ``X-Request-ID`` of the request being handled, set by the app around each request. cbasync
+#: sends one id per call and keeps it on every retry of that call, so a search job or a Live
+#: Response session created twice under one id is a creating POST the client sent twice.
+#: (``None`` for clients that send no id, such as the official SDKs: nothing is counted.)
+current_request_id: ContextVar[str | None] = ContextVar("cbasync_emulator_request_id", default=None)
 
 
 @dataclass
@@ -69,6 +76,13 @@ class Counters:
     running on the server at once: what a client's job pool is checked against."""
     events: Counter[str] = field(default_factory=Counter)
     """Free-form named events a backend wants to expose (e.g. ``"sensor.isolate"``)."""
+    requests_during_block: int = 0
+    """Requests a client sent while a 429 block it had already been told about (its 429 was
+    answered) was still running: what a client that honours ``Retry-After`` never does."""
+    duplicate_creations: int = 0
+    """Search jobs and Live Response sessions created by a request whose ``X-Request-ID`` had
+    already created one: a creating POST sent twice for one call."""
+    _creators: set[str] = field(default_factory=set, repr=False)
 
     # --- requests ------------------------------------------------------------------------------
     def request_started(self) -> None:
@@ -104,7 +118,17 @@ class Counters:
             counters = self.live_response[server] = LiveResponseCounters()
         return counters
 
+    def _created(self) -> None:
+        request_id = current_request_id.get()
+        if request_id is None:
+            return
+        if request_id in self._creators:
+            self.duplicate_creations += 1
+        else:
+            self._creators.add(request_id)
+
     def lr_session_opened(self, server: str) -> None:
+        self._created()
         c = self.lr(server)
         c.created += 1
         c.open += 1
@@ -126,6 +150,7 @@ class Counters:
 
     # --- jobs ----------------------------------------------------------------------------------
     def job_created(self, kind: str) -> None:
+        self._created()
         self.jobs_created[kind] += 1
 
     def job_polled(self, kind: str) -> None:
@@ -155,6 +180,9 @@ class Counters:
         self.jobs_polled.clear()
         self.jobs_max_running = 0
         self.events.clear()
+        self.requests_during_block = 0
+        self.duplicate_creations = 0
+        self._creators.clear()
 
     def snapshot(self) -> dict[str, Any]:
         """A JSON-ready copy. Schema (stable)::
@@ -162,10 +190,12 @@ class Counters:
         {"requests": {"total": int, "in_flight": int, "max_in_flight": int,
                       "unauthorized": int,
                       "by_route": {"GET /api/v1/process": {"200": int, ...}, ...}},
-         "faults": {"5xx": int, "429": int, "reset": int, "slow": int},
+         "faults": {"5xx": int, "429": int, "reset": int, "slow": int,
+                    "requests_during_block": int},
          "live_response": {"edr": {"created", "open", "max_concurrent", "closed",
                                    "expired", "slot_limit_violations", "commands"}, ...},
          "jobs": {"created": {kind: int}, "polled": {kind: int}, "max_running": int},
+         "duplicate_creations": int,
          "events": {name: int}}
         """
         by_route: dict[str, dict[str, int]] = {}
@@ -179,7 +209,10 @@ class Counters:
                 "unauthorized": self.unauthorized,
                 "by_route": by_route,
             },
-            "faults": {k: self.faults.get(k, 0) for k in ("5xx", "429", "reset", "slow")},
+            "faults": {
+                **{k: self.faults.get(k, 0) for k in ("5xx", "429", "reset", "slow")},
+                "requests_during_block": self.requests_during_block,
+            },
             "live_response": {k: v.as_dict() for k, v in sorted(self.live_response.items())},
             "jobs": {
                 "created": dict(sorted(self.jobs_created.items())),
@@ -187,4 +220,5 @@ class Counters:
                 "max_running": self.jobs_max_running,
             },
             "events": dict(sorted(self.events.items())),
+            "duplicate_creations": self.duplicate_creations,
         }

@@ -12,7 +12,14 @@ its ``Retry-After``, or by resetting the connection). The rules:
   with probability ``fault_429``;
 - **5xx** with probability ``fault_5xx`` (a status from ``fault_5xx_statuses``);
 - **reset** with probability ``fault_reset``: the connection is dropped with no answer;
-- **slow** with probability ``fault_slow``: ``slow_response_seconds`` more before answering.
+- **slow** with probability ``fault_slow``: ``slow_response_seconds`` more before answering. The
+  request is handled first and its answer held back (``late``): a server that is slow to answer
+  has usually done the work, so a client that gives up on a POST may leave a job or a session
+  behind, and must not assume it did not. (Before a 5xx or a reset the wait comes first.)
+
+The injector also remembers which blocks a client has been *told* about (:meth:`announce_block`,
+called once a 429 is answered): a request from that client before the block ends is one a client
+honouring ``Retry-After`` never sends, and its decision says so (``during_block``).
 
 Decisions come from one ``random.Random`` seeded from the config, so a run with the same requests
 in the same order gets the same faults.
@@ -46,6 +53,10 @@ class FaultDecision:
     retry_after: int | None = None
     """Whole seconds for the ``Retry-After`` header of a 429."""
     slow: bool = False
+    late: float = 0.0
+    """Seconds to hold a normal answer back after the request was handled (a slow response)."""
+    during_block: bool = False
+    """The client sent this request while a 429 block it had been told about was running."""
 
     @property
     def faulted(self) -> bool:
@@ -64,6 +75,7 @@ class FaultInjector:
         self.rng = rng if rng is not None else random.Random(f"faults:{config.seed}")
         self._windows: dict[str, deque[float]] = {}
         self._blocked_until: dict[str, float] = {}
+        self._announced_until: dict[str, float] = {}
 
     @property
     def active(self) -> bool:
@@ -97,10 +109,11 @@ class FaultInjector:
             delay += rng.uniform(0.0, c.jitter_ms) / 1000.0
 
         now = self.clock.monotonic()
+        told = self._announced_until.get(client, -math.inf) > now
         # Rate limiting first: a blocked client gets nothing else, and extends its block.
         until = self._blocked_until.get(client)
         if until is not None and until > now:
-            return self._block(client, now, delay)
+            return self._block(client, now, delay, told)
         if c.rate_limit_requests is not None:
             window = self._windows.setdefault(client, deque())
             horizon = now - c.rate_limit_window
@@ -108,31 +121,41 @@ class FaultInjector:
                 window.popleft()
             window.append(now)
             if len(window) > c.rate_limit_requests:
-                return self._block(client, now, delay)
+                return self._block(client, now, delay, told)
         if c.fault_429 and rng.random() < c.fault_429:
-            return self._block(client, now, delay)
+            return self._block(client, now, delay, told)
 
         slow = bool(c.fault_slow) and rng.random() < c.fault_slow
-        if slow:
-            delay += c.slow_response_seconds
+        late = c.slow_response_seconds if slow else 0.0
         if c.fault_reset and rng.random() < c.fault_reset:
-            return FaultDecision(delay=delay, kind="reset", status=0, slow=slow)
+            return FaultDecision(delay=delay + late, kind="reset", status=0, slow=slow)
         if c.fault_5xx and rng.random() < c.fault_5xx:
             status = rng.choice(c.fault_5xx_statuses)
-            return FaultDecision(delay=delay, kind="5xx", status=status, slow=slow)
-        if delay == 0.0:
+            return FaultDecision(delay=delay + late, kind="5xx", status=status, slow=slow)
+        if delay == 0.0 and not slow:
             return _PASS
-        return FaultDecision(delay=delay, slow=slow)
+        return FaultDecision(delay=delay, slow=slow, late=late)
 
-    def _block(self, client: str, now: float, delay: float) -> FaultDecision:
+    def _block(self, client: str, now: float, delay: float, told: bool) -> FaultDecision:
         until = now + self.config.retry_after
         self._blocked_until[client] = max(until, self._blocked_until.get(client, 0.0))
         remaining = self._blocked_until[client] - now
         return FaultDecision(
-            delay=delay, kind="429", status=429, retry_after=max(1, math.ceil(remaining))
+            delay=delay,
+            kind="429",
+            status=429,
+            retry_after=max(1, math.ceil(remaining)),
+            during_block=told,
         )
+
+    def announce_block(self, client: str) -> None:
+        """A 429 was answered to ``client``: from now on it knows its block (as it stands now)."""
+        until = self._blocked_until.get(client)
+        if until is not None:
+            self._announced_until[client] = max(until, self._announced_until.get(client, until))
 
     def clear(self) -> None:
         """Forget every rate-limit window and block."""
         self._windows.clear()
         self._blocked_until.clear()
+        self._announced_until.clear()

@@ -234,14 +234,17 @@ def _side_effect(failure: object) -> object:
 async def test_retry_table(mock: respx.MockRouter, name: str, method: str) -> None:
     failure, error_type, kind = FAILURES[name]
     route = mock.route(method=method, path="/api/thing").mock(
-        side_effect=[_side_effect(failure)] * 3
+        side_effect=[_side_effect(failure)] * 20
     )
     idempotent = method in {"GET", "HEAD", "PUT", "DELETE"}
-    retried = kind in {"never sent", "refused"} or (kind == "maybe" and idempotent)
+    retried = kind == "never sent" or (kind == "maybe" and idempotent)
     async with make_api() as api:
         with pytest.raises(error_type):
             await api.transport.request(method, "/api/thing")
-    assert route.call_count == (3 if retried else 1)
+    if kind == "refused":  # 429s are waited out apart from the retries (max_rate_limit_waits)
+        assert route.call_count == RetryPolicy().max_rate_limit_waits + 1
+    else:
+        assert route.call_count == (3 if retried else 1)
 
 
 @pytest.mark.parametrize("name", ["connect-error", "503", "read-timeout", "429"])
@@ -340,6 +343,28 @@ async def test_successes_earn_retries_back(mock: respx.MockRouter) -> None:
         assert budget.tokens == 5
 
 
+async def test_a_call_that_succeeds_after_retrying_gives_its_retries_back(
+    mock: respx.MockRouter,
+) -> None:
+    # A steady share of transient faults must not drain the budget when retrying works:
+    # only retries that end in failure stay spent.
+    from cbasync._retry import RetryBudget
+
+    flaky = mock.get("/flaky").mock(side_effect=[httpx.Response(503), httpx.Response(200)] * 30)
+    failing = mock.get("/down").respond(503)
+    async with make_api(max_retries=1) as api:
+        budget = RetryBudget(capacity=20, retry_cost=5)
+        api.transport._shared.budget = budget
+        for _ in range(30):  # thirty retries, each one paid back
+            await api.transport.request("GET", "/flaky")
+        assert budget.tokens == 20
+        with pytest.raises(errors.ServerError):
+            await api.transport.request("GET", "/down")
+        assert budget.tokens == 15  # a retry that failed stays spent
+    assert flaky.call_count == 60
+    assert failing.call_count == 2
+
+
 # -- 429: the client-wide gate ----------------------------------------------------------------
 
 
@@ -412,11 +437,46 @@ async def test_429_without_a_usable_retry_after_backs_off(
 
 async def test_429_retries_run_out(mock: respx.MockRouter) -> None:
     route = mock.get("/x").respond(429, headers={"Retry-After": "0"})
-    async with make_api() as api:
+    async with make_api(retry_policy=RetryPolicy(max_rate_limit_waits=4)) as api:
         with pytest.raises(errors.RateLimitError) as info:
             await api.transport.request("GET", "/x")
     assert info.value.retry_after == 0
+    assert route.call_count == 5
+
+
+async def test_429_waits_cost_no_retry_budget(mock: respx.MockRouter) -> None:
+    # Forty requests refused by one block must not empty the budget that failures need.
+    from cbasync._retry import RetryBudget
+
+    blocked = httpx.Response(429, headers={"Retry-After": "0"})
+    route = mock.get("/x").mock(side_effect=[blocked, blocked, httpx.Response(200)])
+    async with make_api() as api:
+        budget = RetryBudget(capacity=4, retry_cost=5)  # cannot pay for a single retry
+        api.transport._shared.budget = budget
+        await api.transport.request("GET", "/x")
+        assert budget.tokens == 4  # nothing spent
     assert route.call_count == 3
+
+
+async def test_429_waits_do_not_use_up_the_retries_for_failures(
+    mock: respx.MockRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A healthy request that meets several 429 blocks still has its retries for failures.
+    blocked = httpx.Response(429, headers={"Retry-After": "0"})
+    route = mock.get("/x").mock(
+        side_effect=[blocked, httpx.Response(503), blocked, blocked, httpx.Response(503)]
+        + [blocked] * 3
+        + [httpx.Response(200, json=[1])]
+    )
+    caplog.set_level(logging.INFO, logger="cbasync.retry")
+    async with make_api(retry_policy=RetryPolicy(backoff_base=0.0, max_retries=2)) as api:
+        assert (await api.transport.request("GET", "/x")).json() == [1]
+    assert route.call_count == 9
+    retries = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Retrying")]
+    assert [m.split("(")[1].split(")")[0] for m in retries] == [
+        "429 wait 1 of 10", "attempt 2 of 3", "429 wait 2 of 10", "429 wait 3 of 10",
+        "attempt 3 of 3", "429 wait 4 of 10", "429 wait 5 of 10", "429 wait 6 of 10",
+    ]  # fmt: skip
 
 
 # -- redirects --------------------------------------------------------------------------------

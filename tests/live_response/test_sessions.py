@@ -7,11 +7,13 @@ import dataclasses
 from typing import Any
 
 import anyio
+import httpx
 import pytest
 
 from cbasync import errors
+from cbasync._retry import RetryPolicy
 from cbasync.response import CbResponseAPI, Sensor
-from tests.clients import emulator_client
+from tests.clients import EMULATOR_BASE, emulator_client
 from tests.live_response.conftest import (
     LINUX,
     MAC,
@@ -213,3 +215,87 @@ async def test_max_sessions_is_bounded_by_what_the_server_allows(server: Server)
         lr.max_sessions = 0
     # One pool per client: with_options() copies share it, as do the cloud's v6 and v3.
     assert server.api.with_options(timeout=5).live_response.slots is lr.slots
+
+
+class _FailingCloses(httpx.AsyncBaseTransport):
+    """The emulator, but the first ``failures`` session closes (PUT and DELETE) answer 503."""
+
+    def __init__(self, app: Any, failures: int) -> None:
+        self.inner = httpx.ASGITransport(app=app)
+        self.failures = failures
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path  # EDR: PUT .../session/{id}; v6: DELETE .../sessions/{id};
+        closing = request.method in {"PUT", "DELETE"} and "/session" in path  # v3: PUT .../session
+        if closing and "/command" not in path and self.failures > 0:
+            self.failures -= 1
+            return httpx.Response(503)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_a_session_whose_close_fails_keeps_its_slot_until_a_close_gets_through(
+    server: Server,
+) -> None:
+    # Still open on the server, it still takes a server slot: given back, the next session
+    # would be one more than the server allows (the chaos suite's slot-limit violations).
+    attempts = RetryPolicy().max_retries + 1
+    failing = _FailingCloses(server.app, failures=attempts)  # one whole close fails
+    retry = RetryPolicy(backoff_base=0.0)
+    cls = api_class(server.dialect)
+    org = {"org_key": server.app.config.org_key} if cls.product == "cloud" else {}
+    async with cls(
+        url=EMULATOR_BASE, token=server.app.config.token, transport=failing, environ={},
+        retry_policy=retry, **org,
+    ) as api:  # fmt: skip
+        lr = Server(server.dialect, server.app, api).lr
+        async with lr.session(server.device(WINDOWS)) as session:
+            await session.list_processes()
+        assert server.counters.open == 1  # the close did not get through
+        assert (lr.slots.in_use, lr.sessions_open) == (1, 1)
+        async with lr.session(server.device(LINUX)):
+            pass  # the next session's end tries the first one again
+        assert (server.counters.open, lr.slots.in_use, lr.sessions_open) == (0, 0, 0)
+
+        failing.failures = attempts
+        async with lr.session(server.device(MAC)):
+            pass
+        assert (server.counters.open, lr.slots.in_use) == (1, 1)
+    assert server.counters.open == 0  # closing the client makes a last try
+
+
+class _LostAnswer(httpx.AsyncBaseTransport):
+    """The emulator, but the answer to the first session-creating POST is lost on its way back
+    (the session exists on the server; the client sees a broken connection)."""
+
+    def __init__(self, app: Any) -> None:
+        self.inner = httpx.ASGITransport(app=app)
+        self.lost = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if (
+            request.method == "POST"
+            and request.url.path.endswith("/cblr/session")
+            and not self.lost
+        ):
+            self.lost += 1
+            raise httpx.ReadError("connection reset by peer")
+        return response
+
+
+@pytest.mark.parametrize("dialect", ["edr"])
+async def test_a_session_whose_creating_answer_was_lost_is_found_and_closed(
+    server: Server,
+) -> None:
+    # Left alone, it would hold one of the server's slots, unknown to anyone, until it expired
+    # (the chaos suite's sessions left open at the end).
+    lost = _LostAnswer(server.app)
+    async with CbResponseAPI(
+        url=EMULATOR_BASE, token=server.app.config.token, transport=lost, environ={}
+    ) as api:
+        lr = Server(server.dialect, server.app, api).lr
+        async with lr.session(server.device(WINDOWS)) as session:
+            assert await session.list_processes()
+        assert lost.lost == 1
+    assert server.counters.created == 1  # the session the lost answer created was taken
+    assert server.counters.open == 0

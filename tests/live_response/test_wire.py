@@ -8,9 +8,11 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 import respx
+from trio.testing import MockClock
 
 from cbasync import CBCloudAPI, CbResponseAPI, errors
 from cbasync._polling import Backoff
@@ -244,10 +246,14 @@ async def test_a_command_the_sensor_lacks_sends_nothing(router: respx.MockRouter
 
 async def test_the_post_that_creates_a_session_is_never_resent(router: respx.MockRouter) -> None:
     create = router.post(f"{EDR}/session").mock(return_value=httpx.Response(503))
+    # Instead, the server's open sessions are looked up for one the lost answer created.
+    other = {"id": 7, "sensor_id": 41, "status": "active"}
+    listing = router.get(f"{EDR}/session", params={"active_only": "true"}).respond(json=[other])
     with pytest.raises(errors.ServerError):
         async with live_response("edr").session(42):
             pass
     assert create.call_count == 1  # it may have reached the server: not blindly sent again
+    assert listing.call_count == 1  # and it had not created one: the 503 is the answer
 
 
 async def test_a_failed_command_is_decoded(router: respx.MockRouter) -> None:
@@ -273,3 +279,29 @@ async def test_a_failed_command_is_decoded(router: respx.MockRouter) -> None:
     assert raised.value.result_code == 0x80070002
     assert "0x80070002 ERROR_FILE_NOT_FOUND" in str(raised.value)
     assert "(File not found)" in str(raised.value)
+
+
+def test_a_429_block_longer_than_the_session_request_s_shield_is_waited_out_first() -> None:
+    # The POST is shielded from cancellation for at most 30 s; a 429 block before it is
+    # waited out first (cancellably), not inside that bound. Virtual time: no real 45 s.
+    with respx.mock(base_url=BASE, assert_all_called=False) as router:
+        server = FakeServer(router, "edr")
+        info = router.get("/api/info").mock(
+            side_effect=[httpx.Response(429, headers={"Retry-After": "45"}), httpx.Response(200)]
+        )
+        api = respx_client(CbResponseAPI)
+        waited: list[float] = []
+
+        async def main() -> None:
+            async with api, anyio.create_task_group() as tg:
+                tg.start_soon(api.transport.request, "GET", "/api/info")  # closes the gate
+                await anyio.sleep(1)
+                started = anyio.current_time()
+                async with api.live_response.session(42) as lr:
+                    assert lr.session_id == 7
+                waited.append(anyio.current_time() - started)
+
+        anyio.run(main, backend="trio", backend_options={"clock": MockClock(autojump_threshold=0)})
+    assert server.create.call_count == 1
+    assert info.call_count == 2
+    assert waited[0] >= 44  # held back by the block, and then opened

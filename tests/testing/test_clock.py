@@ -1,4 +1,5 @@
-"""ManualClock's speed: emulated time that also runs by itself, at a multiple of real time."""
+"""The emulator's clocks: ManualClock's speed (emulated time that also runs by itself, at a
+multiple of real time), and LoopClock (the event loop's time, virtual under trio's MockClock)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import math
 
 import anyio
 import pytest
+from trio.testing import MockClock
 
-from cbasync.testing import ManualClock, _clock
+from cbasync.testing import LoopClock, ManualClock, _clock
 
 
 class FakeRealTime:
@@ -91,3 +93,22 @@ async def test_an_autojumping_sleep_jumps_a_running_clock_too(real: FakeRealTime
     real.now += 0.1
     await clock.sleep(65)  # a slow-response fault costs no real time
     assert clock.monotonic() == pytest.approx(70.0)
+
+
+def test_the_loop_clock_follows_the_loop_s_virtual_time() -> None:
+    # Under trio's MockClock the client and the emulator share one virtual time: a slow answer
+    # costs no real time and the client's deadlines still see it.
+    clock = LoopClock(start=1_000.0)
+    assert clock.monotonic() == 0.0  # before any loop runs (the state is built first)
+    seen: list[float] = []
+
+    async def main() -> None:
+        seen.append(clock.monotonic())
+        await clock.sleep(3_600.0)
+        seen.append(clock.monotonic())
+        await clock.sleep(0)
+        seen.append(clock.time())
+
+    anyio.run(main, backend="trio", backend_options={"clock": MockClock(autojump_threshold=0)})
+    assert seen == [0.0, pytest.approx(3_600.0), pytest.approx(4_600.0)]
+    assert clock.monotonic() == pytest.approx(3_600.0)  # the last reading, once the loop is gone

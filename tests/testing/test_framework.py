@@ -28,9 +28,14 @@ def _ping_routes(state: EmulatorState) -> list[BaseRoute]:
     async def boom(request: Request) -> Response:
         raise HttpError(409, {"reason": "conflict"})
 
+    async def create(request: Request) -> Response:
+        state.counters.job_created("test")  # what a route that starts a search job reports
+        return json_response({"job_id": state.counters.jobs_created["test"]})
+
     return [
         Route("/test/ping/{n}", ping, methods=["GET"]),
         Route("/test/boom", boom, methods=["POST"]),
+        Route("/test/jobs", create, methods=["POST"]),
     ]
 
 
@@ -198,6 +203,61 @@ async def test_slow_fault_delays_by_the_configured_time() -> None:
     assert r.status_code == 200
     assert clock.monotonic() == pytest.approx(90.0)
     assert app.counters.faults["slow"] == 1
+
+
+async def test_a_slow_answer_is_late_but_the_request_was_handled() -> None:
+    # A client that gives up on a slow POST may still have created its job: the server did
+    # the work and was slow to answer (before, the wait came first and the job never existed).
+    clock = ManualClock(autojump=False)
+    app = _app(clock, fault_slow=1.0, slow_response_seconds=90.0)
+    async with _client(app) as c:
+        with anyio.move_on_after(0.5) as scope:
+            await c.post("/test/jobs")
+    assert scope.cancelled_caught  # the answer never came (the clock did not move)
+    assert app.counters.jobs_created["test"] == 1
+    assert app.counters.faults["slow"] == 1
+
+
+async def test_requests_sent_during_a_block_the_client_was_told_about_are_counted() -> None:
+    clock = ManualClock()
+    app = _app(clock, rate_limit_requests=1, rate_limit_window=60.0, retry_after=10.0)
+    async with _client(app) as c:
+        assert (await c.get("/test/ping/1")).status_code == 200
+        assert (await c.get("/test/ping/1")).status_code == 429  # the block starts: not counted
+        assert app.counters.requests_during_block == 0
+        clock.advance(5.0)
+        assert (await c.get("/test/ping/1")).status_code == 429  # it knew: counted
+        assert app.counters.requests_during_block == 1
+        clock.advance(61.0)
+        assert (await c.get("/test/ping/1")).status_code == 200
+    assert app.counters.requests_during_block == 1
+    assert app.counters.snapshot()["faults"]["requests_during_block"] == 1
+
+
+def test_a_request_in_flight_when_a_block_starts_was_not_told() -> None:
+    injector = FaultInjector(EmulatorConfig(fault_429=1.0, retry_after=5.0), ManualClock())
+    first, concurrent = injector.decide("ip:a"), injector.decide("ip:a")
+    assert (first.kind, concurrent.kind) == ("429", "429")
+    assert not first.during_block
+    assert not concurrent.during_block  # sent before any 429 was answered
+    injector.announce_block("ip:a")
+    assert injector.decide("ip:a").during_block
+    assert not injector.decide("ip:b").during_block
+
+
+async def test_a_job_created_twice_under_one_request_id_is_a_duplicate() -> None:
+    app = _app()
+    async with _client(app) as c:
+        await c.post("/test/jobs", headers={"X-Request-ID": "call-1"})
+        await c.post("/test/jobs", headers={"X-Request-ID": "call-2"})
+        await c.post("/test/jobs")  # no id (the official SDKs): nothing to compare
+        await c.post("/test/jobs")
+        assert app.counters.duplicate_creations == 0
+        await c.post("/test/jobs", headers={"X-Request-ID": "call-1"})  # a re-sent creating POST
+    assert app.counters.duplicate_creations == 1
+    assert app.counters.snapshot()["duplicate_creations"] == 1
+    app.counters.reset()
+    assert app.counters.duplicate_creations == 0
 
 
 def test_fault_decisions_are_seeded() -> None:
