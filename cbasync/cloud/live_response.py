@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from cbasync import errors
 from cbasync._response import Response
 from cbasync.live_response import (
     Call,
@@ -50,6 +49,7 @@ class CloudV6Dialect(Dialect):
 
     name: ClassVar[str] = "Cloud v6"
     max_sessions: ClassVar[int | None] = CLOUD_LR_MAX_SESSIONS
+    file_model: ClassVar[type[Any]] = cloud.LiveResponseFile
 
     def __init__(self, org_key: str) -> None:
         self.org_key = org_key
@@ -152,14 +152,6 @@ class CloudV6Dialect(Dialect):
     def upload(self, session_id: SessionId) -> Call:
         return self._call("POST", "/sessions/{session_id}/files", session_id=session_id)
 
-    def read_upload(self, response: Response) -> int | str:
-        stored = response.parse(adapter_for(cloud.LiveResponseFile))
-        if stored.id is None:
-            raise errors.ServerError(
-                "the server stored the upload without an id", **response.meta()
-            )
-        return stored.id
-
     def file_content(self, session_id: SessionId, file_id: int | str) -> Call:
         return self._call(
             "GET",
@@ -182,6 +174,7 @@ class CloudV3Dialect(Dialect):
 
     name: ClassVar[str] = "Cloud v3"
     max_sessions: ClassVar[int | None] = CLOUD_LR_MAX_SESSIONS
+    file_model: ClassVar[type[Any]] = cloud.LiveResponseFile
 
     def open_session(self, device_id: int) -> Call:
         return Call(
@@ -264,14 +257,6 @@ class CloudV3Dialect(Dialect):
 
     def upload(self, session_id: SessionId) -> Call:
         return Call("POST", f"{V3}/session/{{session_id}}/file", {"session_id": session_id})
-
-    def read_upload(self, response: Response) -> int | str:
-        stored = response.parse(adapter_for(cloud.LiveResponseFile))
-        if stored.id is None:
-            raise errors.ServerError(
-                "the server stored the upload without an id", **response.meta()
-            )
-        return stored.id
 
     def file_content(self, session_id: SessionId, file_id: int | str) -> Call:
         return Call(

@@ -27,6 +27,7 @@ from cbasync.live_response.results import (
     ProcessEntry,
     RegistryValue,
 )
+from cbasync.model import adapter_for
 
 __all__ = [
     "COMMAND_NAMES",
@@ -196,6 +197,8 @@ class Dialect(ABC):
     #: The server's own ceiling on concurrent sessions, when it has one (the cloud: 100 per
     #: org); ``None`` when the administrator sets it (EDR's ``cb.conf``).
     max_sessions: ClassVar[int | None] = None
+    #: The server's model of a stored file (its answer to :meth:`upload` carries the ``id``).
+    file_model: ClassVar[type[Any]]
 
     # -- sessions ---------------------------------------------------------------------------
 
@@ -249,9 +252,15 @@ class Dialect(ABC):
     def upload(self, session_id: SessionId) -> Call:
         """The multipart POST (one part, ``file``) that stores a file for ``put file``."""
 
-    @abstractmethod
     def read_upload(self, response: Response) -> int | str:
         """The stored file's id (the ``file_id`` of ``put file``)."""
+        stored = response.parse(adapter_for(self.file_model))
+        if stored.id is None:
+            raise errors.ServerError(
+                "the server stored the upload without an id", **response.meta()
+            )
+        stored_id: int | str = stored.id
+        return stored_id
 
     @abstractmethod
     def file_content(self, session_id: SessionId, file_id: int | str) -> Call: ...

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from cbasync import errors
 from cbasync._response import Response
 from cbasync.live_response import (
     Call,
@@ -39,6 +38,7 @@ class EdrDialect(Dialect):
     name: ClassVar[str] = "EDR"
     # EDR's limit is the administrator's (cb.conf; 10 by default): no ceiling of its own.
     max_sessions: ClassVar[int | None] = None
+    file_model: ClassVar[type[Any]] = edr.LiveResponseFile
 
     def open_session(self, device_id: int) -> Call:
         return Call("POST", f"{BASE}/session", json={"sensor_id": device_id})
@@ -97,14 +97,6 @@ class EdrDialect(Dialect):
 
     def upload(self, session_id: SessionId) -> Call:
         return Call("POST", f"{BASE}/session/{{session_id}}/file", {"session_id": session_id})
-
-    def read_upload(self, response: Response) -> int | str:
-        stored = response.parse(adapter_for(edr.LiveResponseFile))
-        if stored.id is None:
-            raise errors.ServerError(
-                "the server stored the upload without an id", **response.meta()
-            )
-        return stored.id
 
     def file_content(self, session_id: SessionId, file_id: int | str) -> Call:
         return Call(
