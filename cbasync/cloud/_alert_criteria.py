@@ -16,6 +16,7 @@ from typing import ClassVar, TypeVar
 from typing_extensions import Self
 
 from cbasync.cloud._model import CloudModel
+from cbasync.cloud._values import choices, integers, strings
 from cbasync.cloud.query import CloudQuery
 
 __all__ = ["AlertCriteria", "AnalyticsCriteria", "choices"]
@@ -47,30 +48,6 @@ THREAT_CAUSE_VECTORS = (
 )  # fmt: skip
 
 
-def choices(what: str, values: str | Iterable[str], allowed: Iterable[str]) -> list[str]:
-    """``values`` as a list, each one of ``allowed`` (``ValueError`` naming the others)."""
-    known = tuple(allowed)
-    chosen = [values] if isinstance(values, str) else list(values)
-    wrong = [v for v in chosen if v not in known]
-    if wrong or not chosen:
-        raise ValueError(f"{what} must be among {', '.join(known)}: {wrong or chosen!r}")
-    return chosen
-
-
-def _strings(what: str, values: str | Iterable[str]) -> list[str]:
-    chosen = [values] if isinstance(values, str) else list(values)
-    if not chosen or not all(isinstance(v, str) for v in chosen):
-        raise TypeError(f"{what} are strings: {chosen!r}")
-    return chosen
-
-
-def _integers(what: str, values: int | Iterable[int]) -> list[int]:
-    chosen = [values] if isinstance(values, int) else list(values)
-    if not chosen or not all(isinstance(v, int) and not isinstance(v, bool) for v in chosen):
-        raise TypeError(f"{what} are integers: {chosen!r}")
-    return chosen
-
-
 class AlertCriteria(CloudQuery[M]):
     """Criteria builders of every alert search."""
 
@@ -83,53 +60,53 @@ class AlertCriteria(CloudQuery[M]):
         return self.add_criteria(self.field_names.get(name, name), values)
 
     def set_alert_ids(self, alert_ids: str | Iterable[str]) -> Self:
-        return self._criterion("id", _strings("alert ids", alert_ids))
+        return self._criterion("id", strings("alert ids", alert_ids))
 
     def set_legacy_alert_ids(self, alert_ids: str | Iterable[str]) -> Self:
-        return self._criterion("legacy_alert_id", _strings("alert ids", alert_ids))
+        return self._criterion("legacy_alert_id", strings("alert ids", alert_ids))
 
     def set_device_ids(self, device_ids: int | Iterable[int]) -> Self:
-        return self._criterion("device_id", _integers("device ids", device_ids))
+        return self._criterion("device_id", integers("device ids", device_ids))
 
     def set_device_names(self, device_names: str | Iterable[str]) -> Self:
-        return self._criterion("device_name", _strings("device names", device_names))
+        return self._criterion("device_name", strings("device names", device_names))
 
     def set_device_os(self, device_os: str | Iterable[str]) -> Self:
         return self._criterion("device_os", choices("device_os", device_os, DEVICE_OS))
 
     def set_device_os_versions(self, versions: str | Iterable[str]) -> Self:
-        return self._criterion("device_os_version", _strings("OS versions", versions))
+        return self._criterion("device_os_version", strings("OS versions", versions))
 
     def set_device_username(self, users: str | Iterable[str]) -> Self:
-        return self._criterion("device_username", _strings("user names", users))
+        return self._criterion("device_username", strings("user names", users))
 
     def set_policy_ids(self, policy_ids: int | Iterable[int]) -> Self:
-        return self._criterion("policy_id", _integers("policy ids", policy_ids))
+        return self._criterion("policy_id", integers("policy ids", policy_ids))
 
     def set_policy_names(self, policy_names: str | Iterable[str]) -> Self:
-        return self._criterion("policy_name", _strings("policy names", policy_names))
+        return self._criterion("policy_name", strings("policy names", policy_names))
 
     def set_process_names(self, process_names: str | Iterable[str]) -> Self:
-        return self._criterion("process_name", _strings("process names", process_names))
+        return self._criterion("process_name", strings("process names", process_names))
 
     def set_process_name(self, process_names: str | Iterable[str]) -> Self:
         """Seed 002's spelling of :meth:`set_process_names`."""
         return self.set_process_names(process_names)
 
     def set_process_sha256(self, shas: str | Iterable[str]) -> Self:
-        return self._criterion("process_sha256", _strings("SHA-256 hashes", shas))
+        return self._criterion("process_sha256", strings("SHA-256 hashes", shas))
 
     def set_reputations(self, reputations: str | Iterable[str]) -> Self:
         return self._criterion("reputation", choices("reputation", reputations, REPUTATIONS))
 
     def set_tags(self, tags: str | Iterable[str]) -> Self:
-        return self._criterion("tag", _strings("tags", tags))
+        return self._criterion("tag", strings("tags", tags))
 
     def set_target_priorities(self, priorities: str | Iterable[str]) -> Self:
         return self._criterion("target_value", choices("target value", priorities, TARGET_VALUES))
 
     def set_threat_ids(self, threat_ids: str | Iterable[str]) -> Self:
-        return self._criterion("threat_id", _strings("threat ids", threat_ids))
+        return self._criterion("threat_id", strings("threat ids", threat_ids))
 
     def set_types(self, alert_types: str | Iterable[str]) -> Self:
         return self._criterion("type", choices("alert type", alert_types, ALERT_TYPES))
@@ -148,56 +125,56 @@ class AlertCriteria(CloudQuery[M]):
 
     # Container runtime alerts (named as in v6; v7 calls them k8s_*, netconn_*).
     def set_cluster_names(self, names: str | Iterable[str]) -> Self:
-        return self._criterion("cluster_name", _strings("cluster names", names))
+        return self._criterion("cluster_name", strings("cluster names", names))
 
     def set_namespaces(self, namespaces: str | Iterable[str]) -> Self:
-        return self._criterion("namespace", _strings("namespaces", namespaces))
+        return self._criterion("namespace", strings("namespaces", namespaces))
 
     def set_workload_kinds(self, kinds: str | Iterable[str]) -> Self:
-        return self._criterion("workload_kind", _strings("workload kinds", kinds))
+        return self._criterion("workload_kind", strings("workload kinds", kinds))
 
     def set_workload_names(self, names: str | Iterable[str]) -> Self:
-        return self._criterion("workload_name", _strings("workload names", names))
+        return self._criterion("workload_name", strings("workload names", names))
 
     def set_replica_ids(self, ids: str | Iterable[str]) -> Self:
-        return self._criterion("replica_id", _strings("replica ids", ids))
+        return self._criterion("replica_id", strings("replica ids", ids))
 
     def set_remote_ips(self, addresses: str | Iterable[str]) -> Self:
-        return self._criterion("remote_ip", _strings("addresses", addresses))
+        return self._criterion("remote_ip", strings("addresses", addresses))
 
     def set_remote_domains(self, domains: str | Iterable[str]) -> Self:
-        return self._criterion("remote_domain", _strings("domains", domains))
+        return self._criterion("remote_domain", strings("domains", domains))
 
     def set_protocols(self, protocols: str | Iterable[str]) -> Self:
-        return self._criterion("protocol", _strings("protocols", protocols))
+        return self._criterion("protocol", strings("protocols", protocols))
 
     def set_ports(self, ports: int | Iterable[int]) -> Self:
-        return self._criterion("port", _integers("ports", ports))
+        return self._criterion("port", integers("ports", ports))
 
     def set_rule_ids(self, ids: str | Iterable[str]) -> Self:
-        return self._criterion("rule_id", _strings("rule ids", ids))
+        return self._criterion("rule_id", strings("rule ids", ids))
 
     def set_rule_names(self, names: str | Iterable[str]) -> Self:
-        return self._criterion("rule_name", _strings("rule names", names))
+        return self._criterion("rule_name", strings("rule names", names))
 
     # Device control (USB) alerts.
     def set_vendor_names(self, names: str | Iterable[str]) -> Self:
-        return self._criterion("vendor_name", _strings("vendor names", names))
+        return self._criterion("vendor_name", strings("vendor names", names))
 
     def set_vendor_ids(self, ids: str | Iterable[str]) -> Self:
-        return self._criterion("vendor_id", _strings("vendor ids", ids))
+        return self._criterion("vendor_id", strings("vendor ids", ids))
 
     def set_product_names(self, names: str | Iterable[str]) -> Self:
-        return self._criterion("product_name", _strings("product names", names))
+        return self._criterion("product_name", strings("product names", names))
 
     def set_product_ids(self, ids: str | Iterable[str]) -> Self:
-        return self._criterion("product_id", _strings("product ids", ids))
+        return self._criterion("product_id", strings("product ids", ids))
 
     def set_serial_numbers(self, serial_numbers: str | Iterable[str]) -> Self:
-        return self._criterion("serial_number", _strings("serial numbers", serial_numbers))
+        return self._criterion("serial_number", strings("serial numbers", serial_numbers))
 
     def set_external_device_friendly_names(self, names: str | Iterable[str]) -> Self:
-        return self._criterion("external_device_friendly_name", _strings("device names", names))
+        return self._criterion("external_device_friendly_name", strings("device names", names))
 
 
 class AnalyticsCriteria(AlertCriteria[M]):
@@ -224,7 +201,7 @@ class AnalyticsCriteria(AlertCriteria[M]):
         return self._criterion("policy_applied", choices("policy_applied", applied, POLICY_APPLIED))
 
     def set_reason_code(self, reasons: str | Iterable[str]) -> Self:
-        return self._criterion("reason_code", _strings("reason codes", reasons))
+        return self._criterion("reason_code", strings("reason codes", reasons))
 
     def set_run_states(self, states: str | Iterable[str]) -> Self:
         return self._criterion("run_state", choices("run state", states, RUN_STATES))

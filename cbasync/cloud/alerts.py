@@ -22,9 +22,10 @@ from typing_extensions import Self
 
 from cbasync import errors
 from cbasync._pagination import Page
-from cbasync.cloud._alert_criteria import AnalyticsCriteria, choices
+from cbasync.cloud._alert_criteria import AnalyticsCriteria
 from cbasync.cloud._facets import FacetValue, fetch_facets
 from cbasync.cloud._model import CloudModel
+from cbasync.cloud._values import choices
 from cbasync.cloud.devices import Device
 from cbasync.cloud.jobs_api import Job
 from cbasync.cloud.query import SearchQuery, format_time

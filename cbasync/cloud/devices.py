@@ -27,6 +27,7 @@ from cbasync import errors
 from cbasync._pagination import CursorPage, CursorPaginator
 from cbasync.cloud._facets import FacetValue, fetch_facets
 from cbasync.cloud._model import CloudModel
+from cbasync.cloud._values import choices, integers, strings
 from cbasync.cloud.jobs_api import Job
 from cbasync.cloud.query import SearchEnvelope, SearchQuery, format_time
 from cbasync.model import adapter_for
@@ -159,28 +160,6 @@ class DeviceActions(abc.ABC):
         await self._act("DELETE_SENSOR")
 
 
-def _choices(what: str, values: str | Iterable[str], allowed: tuple[str, ...]) -> list[str]:
-    chosen = [values] if isinstance(values, str) else list(values)
-    wrong = [v for v in chosen if v not in allowed]
-    if wrong or not chosen:
-        raise ValueError(f"{what} must be among {', '.join(allowed)}: {wrong or chosen!r}")
-    return chosen
-
-
-def _integers(what: str, values: int | Iterable[int]) -> list[int]:
-    chosen = [values] if isinstance(values, int) else list(values)
-    if not chosen or not all(isinstance(v, int) and not isinstance(v, bool) for v in chosen):
-        raise TypeError(f"{what} are integers: {chosen!r}")
-    return chosen
-
-
-def _strings(what: str, values: str | Iterable[str]) -> list[str]:
-    chosen = [values] if isinstance(values, str) else list(values)
-    if not chosen or not all(isinstance(v, str) for v in chosen):
-        raise TypeError(f"{what} are strings: {chosen!r}")
-    return chosen
-
-
 class DeviceSearchQuery(SearchQuery[M], DeviceActions):
     """A device search (``POST .../devices/_search``): criteria builders named as in
     carbon-black-cloud-sdk, ``where()`` for a query string, ``add_exclusions``, ``sort_by``.
@@ -200,40 +179,40 @@ class DeviceSearchQuery(SearchQuery[M], DeviceActions):
     # -- criteria ---------------------------------------------------------------------------
 
     def set_ad_group_ids(self, ad_group_ids: int | Iterable[int]) -> Self:
-        return self.add_criteria("ad_group_id", _integers("ad_group_ids", ad_group_ids))
+        return self.add_criteria("ad_group_id", integers("ad_group_ids", ad_group_ids))
 
     def set_device_ids(self, device_ids: int | Iterable[int]) -> Self:
-        return self.add_criteria("id", _integers("device ids", device_ids))
+        return self.add_criteria("id", integers("device ids", device_ids))
 
     def set_os(self, operating_systems: str | Iterable[str]) -> Self:
-        return self.add_criteria("os", _choices("os", operating_systems, DEVICE_OS))
+        return self.add_criteria("os", choices("os", operating_systems, DEVICE_OS))
 
     def set_policy_ids(self, policy_ids: int | Iterable[int]) -> Self:
-        return self.add_criteria("policy_id", _integers("policy ids", policy_ids))
+        return self.add_criteria("policy_id", integers("policy ids", policy_ids))
 
     def set_status(self, statuses: str | Iterable[str]) -> Self:
-        return self.add_criteria("status", _choices("status", statuses, DEVICE_STATUSES))
+        return self.add_criteria("status", choices("status", statuses, DEVICE_STATUSES))
 
     def set_target_priorities(self, target_priorities: str | Iterable[str]) -> Self:
-        chosen = _choices("target priority", target_priorities, DEVICE_TARGET_PRIORITIES)
+        chosen = choices("target priority", target_priorities, DEVICE_TARGET_PRIORITIES)
         return self.add_criteria("target_priority", chosen)
 
     def set_deployment_type(self, deployment_types: str | Iterable[str]) -> Self:
-        chosen = _choices("deployment type", deployment_types, DEVICE_DEPLOYMENT_TYPES)
+        chosen = choices("deployment type", deployment_types, DEVICE_DEPLOYMENT_TYPES)
         return self.add_criteria("deployment_type", chosen)
 
     def set_cloud_provider_account_id(self, account_ids: str | Iterable[str]) -> Self:
-        return self.add_criteria("cloud_provider_account_id", _strings("account ids", account_ids))
+        return self.add_criteria("cloud_provider_account_id", strings("account ids", account_ids))
 
     def set_auto_scaling_group_name(self, group_names: str | Iterable[str]) -> Self:
-        return self.add_criteria("auto_scaling_group_name", _strings("group names", group_names))
+        return self.add_criteria("auto_scaling_group_name", strings("group names", group_names))
 
     def set_virtual_private_cloud_id(self, cloud_ids: str | Iterable[str]) -> Self:
-        return self.add_criteria("virtual_private_cloud_id", _strings("VPC ids", cloud_ids))
+        return self.add_criteria("virtual_private_cloud_id", strings("VPC ids", cloud_ids))
 
     def set_exclude_sensor_versions(self, sensor_versions: str | Iterable[str]) -> Self:
         """Leave out devices running these sensor versions."""
-        return self.add_exclusions("sensor_version", _strings("sensor versions", sensor_versions))
+        return self.add_exclusions("sensor_version", strings("sensor versions", sensor_versions))
 
     def set_last_contact_time(
         self,

@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeVar
 from typing_extensions import Self
 
 from cbasync import errors
-from cbasync.cloud._alert_criteria import AlertCriteria, AnalyticsCriteria, choices
+from cbasync.cloud._alert_criteria import AlertCriteria, AnalyticsCriteria
 from cbasync.cloud._facets import FacetValue, fetch_facets
 from cbasync.cloud._model import CloudModel
+from cbasync.cloud._values import choices
 from cbasync.cloud.alerts import (
     AlertNote,
     add_note,
