@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import pydantic
 
 from cbasync import errors
+from cbasync._gc import collection_deferred
 from cbasync._httpx import BodyReader, HttpResponse, InflateError, SendFailure
 
 __all__ = ["Response", "StreamingResponse"]
@@ -49,7 +50,8 @@ class Response:
         names the route and status; the pydantic details are chained for debugging.
         """
         try:
-            return adapter.validate_json(self.content)
+            with collection_deferred():
+                return adapter.validate_json(self.content)
         except pydantic.ValidationError as exc:
             if any(error["type"] == "json_invalid" for error in exc.errors()):
                 raise self._not_json() from None

@@ -16,11 +16,13 @@ from __future__ import annotations
 import datetime
 import difflib
 import typing
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 import pydantic
 
 from cbasync import _display, errors
+from cbasync._gc import collection_deferred
 from cbasync._join import BoundJoin, ItemAccess, join
 from cbasync.models._base import CbModel
 
@@ -118,6 +120,13 @@ class Model(CbModel):
             state.refreshed_at = datetime.datetime.now(datetime.timezone.utc)
         object.__setattr__(data, "_st", state)
         return data
+
+    @classmethod
+    def _from_rows(cls: type[M], api: ApiClient, rows: Iterable[M], *, full: bool) -> list[M]:
+        """:meth:`_from_server` for every row of a page (a state object each), with the
+        collector's passes deferred until the page is built (``cbasync._gc``)."""
+        with collection_deferred():
+            return [cls._from_server(api, row, full=full) for row in rows]
 
     @classmethod
     def _unfetched(cls: type[M], api: ApiClient, key: Any) -> M:
@@ -317,7 +326,7 @@ class Model(CbModel):
             raise errors.ApiError(f"{cls.__name__} objects cannot be listed")
         response = await api.transport.request("GET", route, params=cls.list_params)
         items = response.parse(adapter_for(list[cls]))  # type: ignore[valid-type]
-        return [cls._from_server(api, item, full=True) for item in items]
+        return cls._from_rows(api, items, full=True)
 
     @classmethod
     def _parse_one(cls: type[M], response: Response) -> M:

@@ -206,7 +206,7 @@ class RowsJob(_Job, Generic[M]):
         )
         envelope = response.parse(adapter_for(JobEnvelope[self.model]))  # type: ignore[name-defined]
         api = self.api
-        items = [self.model._from_server(api, row, full=False) for row in envelope.results or []]
+        items = self.model._from_rows(api, envelope.results or [], full=False)
         return Page.from_envelope(
             None if envelope.results is None else items,
             envelope.num_available,

@@ -272,7 +272,7 @@ class DeviceSearchQuery(SearchQuery[M], DeviceActions):
             page = response.parse(adapter_for(_ScrollPage[model]))  # type: ignore[valid-type]
             if page.results is None:
                 raise errors.ServerError("the scroll answer has no results", route=response.route)
-            items = [model._from_server(api, row, full=False) for row in page.results]
+            items = model._from_rows(api, page.results, full=False)
             after = page.search_after or None
             return CursorPage(items, after, progress=after, route=response.route, extra=page)
 

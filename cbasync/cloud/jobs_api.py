@@ -131,7 +131,7 @@ class JobListQuery(Query[M]):
         params = {"status": self._status} if self._status else None
         response = await api.transport.request("GET", JOBS, params=params)
         listing = response.parse(adapter_for(_JobList[self._model]))  # type: ignore[name-defined]
-        jobs = [self._model._from_server(api, job, full=True) for job in listing.results or []]
+        jobs = self._model._from_rows(api, listing.results or [], full=True)
         return Page(jobs[start : start + rows], len(jobs), start, route=response.route)
 
 

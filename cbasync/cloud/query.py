@@ -249,7 +249,7 @@ class SearchQuery(CloudQuery[M]):
         )
         envelope = response.parse(adapter_for(SearchEnvelope[self._model]))  # type: ignore[name-defined]
         total = envelope.num_available if envelope.num_available is not None else envelope.num_found
-        items = [self._model._from_server(api, row, full=False) for row in envelope.results or []]
+        items = self._model._from_rows(api, envelope.results or [], full=False)
         return Page.from_envelope(
             None if envelope.results is None else items,
             total,

@@ -130,7 +130,7 @@ class ProtectionQuery(Query[M]):
         response = await self._api.transport.request("GET", self._route, params=params)
         model = self._model
         rows_read = response.parse(adapter_for(list[model]))  # type: ignore[valid-type]
-        items = [model._from_server(self._api, row, full=True) for row in rows_read]
+        items = model._from_rows(self._api, rows_read, full=True)
         return Page(items, None, start, route=response.route)
 
     async def _count_matches(self) -> int:

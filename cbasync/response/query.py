@@ -103,9 +103,7 @@ class SolrQuery(Query[M]):
         response = await self._search(self._query_params(start, rows))
         page = response.parse(adapter_for(SolrPage[self._model]))  # type: ignore[name-defined]
         items = (
-            None
-            if page.results is None
-            else [self._model._from_server(api, row, full=False) for row in page.results]
+            None if page.results is None else self._model._from_rows(api, page.results, full=False)
         )
         return Page.from_envelope(
             items, page.total_results, start, route=response.route, extra=page
