@@ -13,7 +13,7 @@ import anyio
 import pytest
 
 from cbasync import errors
-from cbasync._jobs import JobProgress, SearchJob
+from cbasync._jobs import JobProgress, SearchJob, _Pace
 from cbasync._pagination import Page
 from cbasync._polling import Backoff
 
@@ -283,3 +283,54 @@ async def test_each_waiter_keeps_its_own_max_wait() -> None:
         assert isinstance(info.value.last_response, JobProgress)
     assert outcomes == ["hasty timed out", "patient gave up"]
     assert server.submits == 1
+
+
+async def test_a_job_just_submitted_is_first_polled_one_backoff_step_later() -> None:
+    server = FakeServer(duration=10.0)
+    backoff = Backoff(initial=0.1, maximum=0.1, factor=1.0, jitter=0.0)
+    job = SearchJob(server.backend(), backoff=backoff)
+    polled_at: list[float] = []
+    progress = server.backend().progress
+
+    async def timed(job_id: str) -> JobProgress:
+        polled_at.append(anyio.current_time() - server.started[job_id])
+        return await progress(job_id)
+
+    job.backend.progress = timed  # type: ignore[method-assign]
+    with pytest.raises(errors.TimeoutError):
+        await job.wait(max_wait=0.25)
+    # Not at once: a job created a moment ago has contacted nothing yet.
+    assert polled_at[0] >= 0.09  # (a timer may fire a clock tick early)
+
+
+async def test_an_adopted_job_is_polled_at_once() -> None:
+    server = FakeServer(duration=0.0)
+    server.started["run-1"] = anyio.current_time()
+    job = SearchJob(server.backend(), job_id="run-1", backoff=Backoff(initial=1.0))
+    with anyio.fail_after(0.5):  # no skipped poll: it already runs, and may be done
+        assert (await job.wait()).done
+    assert server.polls == 1
+
+
+def test_the_pace_leaves_out_the_start_up_and_lands_just_after_the_end() -> None:
+    # 12 searchers, none done for the first 0.2 s, then one every 0.15 s: done at 2.0 s.
+    def seen(t: float) -> JobProgress:
+        return JobProgress(contacted=12, completed=min(12, int((t - 0.2) / 0.15)))
+
+    pace = _Pace(submitted_at=0.0)
+    first = pace.eta(seen(0.81), 0.81)  # one point: the rate since the submit
+    assert first == pytest.approx(0.81 * 8 / 4)
+    eta = pace.eta(seen(1.5), 1.5)  # two points: the rate between them
+    assert eta is not None
+    since_submit = 1.5 * 4 / 8
+    assert abs(1.5 + eta - 2.0) < abs(1.5 + since_submit - 2.0)
+    assert 1.5 + eta == pytest.approx(2.0, abs=0.15)
+
+
+def test_the_pace_says_nothing_without_progress_to_go_by() -> None:
+    pace = _Pace(submitted_at=None)  # adopted: no submit time
+    assert pace.eta(JobProgress(contacted=0, completed=0), 1.0) is None
+    assert pace.eta(JobProgress(contacted=12, completed=0), 1.0) is None
+    assert pace.eta(JobProgress(contacted=12, completed=12), 1.0) is None
+    assert pace.eta(JobProgress(contacted=12, completed=3), 1.0) is None  # one point only
+    assert pace.eta(JobProgress(contacted=12, completed=6), 2.0) == pytest.approx(5.5 / 3)
