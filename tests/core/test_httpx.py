@@ -19,6 +19,9 @@ import sys
 import textwrap
 from pathlib import Path
 
+import anyio
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # Run in a fresh interpreter where sniffio cannot be found, as for a user without trio. The
@@ -152,3 +155,37 @@ def test_a_bytes_body_is_sent_without_an_async_generator() -> None:
             return chunks
 
     assert anyio.run(body) == [b'{"sensor_id": 1}']
+
+
+# -- the pool's idle check ----------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_pooled_connections_answer_the_idle_check_from_their_socket() -> None:
+    """httpcore's pool asks every pooled connection whether the server closed it, each time it
+    hands one out; the backend cbasync installs answers from the socket (``_SocketOnce``). A
+    connection the server closed while idle is seen closed, and the next request gets a new
+    one. Fails if a new httpcore stops making its streams with the backend it was given."""
+    from cbasync import CbResponseAPI
+    from cbasync._httpx import _pools, _SocketStream
+
+    from .loopback import Exchange, Request, serve
+
+    async def handler(request: Request, exchange: Exchange) -> None:
+        await exchange.reply(200, b"{}", {"Connection": "keep-alive"})
+        if request.target == "/api/close-after":
+            await anyio.sleep(0.05)
+            await exchange.stream.send_eof()  # the server ends the idle connection
+
+    token = "A" * 16 + "/" + "B" * 10
+    async with serve(handler) as server, CbResponseAPI(url=server.url, token=token) as api:
+        await api.transport.request("GET", "/api/close-after")
+        pools = _pools(api.transport._shared.client)
+        streams = [c._connection._network_stream for c in pools[0].connections]
+        assert streams
+        assert all(isinstance(s, _SocketStream) for s in streams)
+        assert streams[0].get_extra_info("is_readable") is False  # open, nothing to read
+        await anyio.sleep(0.2)
+        assert streams[0].get_extra_info("is_readable") is True  # the end is readable
+        await api.transport.request("GET", "/api/next")
+    assert server.connections == 2
