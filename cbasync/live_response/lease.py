@@ -220,7 +220,7 @@ class SessionLease:
         what = f"the Live Response session for device {self.device_id}"
         try:
             await self._take_slot(deadline, what)
-            info, requested = await self._request(transport, deadline, what)
+            info, made = await self._request(transport, deadline, what)
             self.info = info
             self._transport = transport
             self.touch()
@@ -228,7 +228,7 @@ class SessionLease:
             # session known: the handler below closes it.
             await anyio.lowlevel.checkpoint()
             if not info.active:
-                info = await self._wait_active(transport, info, requested, deadline, what)
+                info = await self._wait_active(transport, info, made, deadline, what)
         except BaseException:
             await self._abandon()
             raise
@@ -268,7 +268,8 @@ class SessionLease:
         self, transport: Transport, deadline: float, what: str
     ) -> tuple[SessionInfo, float]:
         """POST for a session until the server has a slot for it (or the deadline passes); the
-        session and when its request was sent."""
+        session and when its answer arrived (the sensor's wait starts when the server has made
+        the session, which its answer follows at once: pacing.ActivationBounds)."""
         call = self.dialect.open_session(self.device_id)
         while True:
             try:
@@ -286,7 +287,6 @@ class SessionLease:
                         method=call.method,
                         route=call.route,
                     )
-                sent = anyio.current_time()
                 with anyio.move_on_after(OPEN_REQUEST_LIMIT, shield=True):
                     try:
                         response = await send(transport, call, idempotent=False)
@@ -297,7 +297,7 @@ class SessionLease:
                         if found is None:
                             raise
                 if found is not None:
-                    return found, sent
+                    return found, anyio.current_time()
                 if response is None:
                     raise errors.TimeoutError(
                         f"{what}: the server did not answer the session request within"
@@ -305,7 +305,7 @@ class SessionLease:
                         method=call.method,
                         route=call.route,
                     )
-                return self.dialect.read_session(response), sent
+                return self.dialect.read_session(response), anyio.current_time()
             except errors.SessionLimitError:
                 # The server's slots are taken (by other users too): wait for one of ours.
                 self.slot_held = False
@@ -324,7 +324,7 @@ class SessionLease:
         self,
         transport: Transport,
         info: SessionInfo,
-        requested: float,
+        made: float,
         deadline: float,
         what: str,
     ) -> SessionInfo:
@@ -338,7 +338,7 @@ class SessionLease:
                 f"{what} did not become active: no time left", last_response=info
             )
         bounds = self.pace.activation
-        waited = now - requested
+        waited = now - made
         planned = bounds.first_poll()
         first = self.poll.initial if planned is None else planned - waited
         first = min(max(0.0, first), remaining)
@@ -359,15 +359,15 @@ class SessionLease:
                     request_id=exc.request_id,
                 ) from exc
             if state.active:
-                bounds.learn(sent - requested, last_pending[-1] if last_pending else None)
+                bounds.learn(sent - made, last_pending[-1] if last_pending else None)
             elif state.pending:
-                last_pending.append(sent - requested)
+                last_pending.append(sent - made)
             return state
 
         def hint(state: SessionInfo) -> float | None:
             # A probe below the quickest check-in seen found it pending: try at that bound.
             known = bounds.by
-            elapsed = anyio.current_time() - requested
+            elapsed = anyio.current_time() - made
             return known - elapsed if known is not None and elapsed < known else None
 
         def failed(state: SessionInfo) -> errors.ApiError | None:

@@ -64,6 +64,16 @@ def test_activation_bounds_narrow_to_the_check_in() -> None:
     assert bounds.first_poll() == pytest.approx(0.30)  # 5 ms apart: poll at the bound
 
 
+def test_crossed_activation_bounds_poll_just_past_the_latest_pending_one() -> None:
+    # A busy server answered one poll late: it looked active at 268 ms, while another session
+    # was still pending at 277 ms. Polling at 268 ms would find half the sessions pending.
+    bounds = ActivationBounds()
+    bounds.learn(active_at=0.268, pending_at=None)
+    bounds.learn(active_at=0.290, pending_at=0.277)
+    assert (bounds.after, bounds.by) == (0.277, 0.268)
+    assert bounds.first_poll() == pytest.approx(0.277 + ActivationBounds.RESOLUTION / 2)
+
+
 @pytest.mark.parametrize("config", [{"lr_command_delay": 0.3}])
 async def test_once_a_command_has_been_seen_the_next_one_is_polled_when_it_can_be_done(
     server: Server,
