@@ -13,6 +13,8 @@ a few more times.
 
 from __future__ import annotations
 
+import anyio
+
 from cbasync.live_response.dialect import CommandInfo
 
 __all__ = ["CommandPace", "SessionQueue"]
@@ -101,7 +103,7 @@ class SessionQueue:
     :meth:`first_poll` arrives as the command can first be done (plus :data:`MARGIN`).
     """
 
-    __slots__ = ("_completed", "_entries")
+    __slots__ = ("_completed", "_entries", "_watched")
 
     #: Completions remembered for the commands after them (a few are enough).
     _REMEMBERED = 16
@@ -112,6 +114,8 @@ class SessionQueue:
         # command id -> (when it reached the server, its least run, the one-way latency)
         self._entries: dict[int, tuple[float, float, float]] = {}
         self._completed: dict[int, float] = {}
+        #: Commands someone is polling: their waits end (done, failed or given up) on their own.
+        self._watched: dict[int, anyio.Event] = {}
 
     def queued(self, command_id: int, seconds: float, sent: float, answered: float) -> None:
         """The server has queued command ``command_id``, whose POST was sent at ``sent`` and
@@ -135,9 +139,25 @@ class SessionQueue:
         one_way = entry[2] if entry is not None else 0.0
         return self.earliest_end(command_id) - one_way + self.MARGIN
 
+    def watch(self, command_id: int) -> None:
+        """Someone polls the command now (a command queued and left, such as a memory dump
+        started and not waited for, is never settled: nothing waits behind it)."""
+        self._watched.setdefault(command_id, anyio.Event())
+
+    async def settled_before(self, command_id: int) -> None:
+        """Until the command queued just before this one in the session is done, failed or
+        given up, when someone polls it: the sensor runs a session's commands one at a time,
+        so this one cannot be done sooner. At once otherwise."""
+        earlier = [other for other in self._entries if other < command_id]
+        if earlier and (event := self._watched.get(max(earlier))) is not None:
+            await event.wait()
+
     def release(self, command_id: int) -> None:
         """The command failed, or the wait for it was abandoned."""
         self._entries.pop(command_id, None)
+        event = self._watched.pop(command_id, None)
+        if event is not None:
+            event.set()
 
     def finish(self, command: CommandInfo) -> float | None:
         """The command is done: the server's time to run it — from when it was queued, or

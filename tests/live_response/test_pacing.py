@@ -3,6 +3,7 @@ a session's first poll when its sensor can first have checked in."""
 
 from __future__ import annotations
 
+import anyio
 import pytest
 
 from cbasync.live_response.dialect import CommandInfo
@@ -51,6 +52,39 @@ def test_a_command_s_own_run_excludes_its_wait_behind_the_one_before() -> None:
     assert queue.finish(done(4, 200.0, 200.5)) is None
     assert len(queue) == 1
     assert queue.finish(CommandInfo(3, "kill", "complete")) is None  # no server times
+
+
+async def test_a_command_waits_for_the_one_before_it_only_while_someone_polls_that_one() -> None:
+    queue = SessionQueue()
+    for command_id in (1, 2, 3):
+        queue.queued(command_id, 0.0, sent=0.0, answered=0.0)
+    queue.watch(1)
+    order: list[str] = []
+
+    async def second() -> None:
+        await queue.settled_before(2)
+        order.append("2 may be polled")
+
+    with anyio.fail_after(1):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(second)
+            await anyio.sleep(0.05)
+            order.append("1 done")
+            queue.finish(done(1, 0.0, 0.1))
+    assert order == ["1 done", "2 may be polled"]
+    # Nobody polls 2 (a dump started and left): 3 does not wait for it.
+    with anyio.fail_after(1):
+        await queue.settled_before(3)
+
+
+async def test_a_command_given_up_releases_the_one_behind_it() -> None:
+    queue = SessionQueue()
+    queue.queued(1, 0.0, sent=0.0, answered=0.0)
+    queue.queued(2, 0.0, sent=0.0, answered=0.0)
+    queue.watch(1)
+    queue.release(1)  # its wait failed or was cancelled
+    with anyio.fail_after(1):
+        await queue.settled_before(2)
 
 
 def test_activation_bounds_narrow_to_the_check_in() -> None:
