@@ -3,12 +3,10 @@ Response pool, each alert's sensor collected once)."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -16,24 +14,17 @@ from cbasync import CbResponseAPI, TimeoutError
 from cbasync.response import Alert
 from cbasync.testing import EmulatorConfig, create_app
 from tests.clients import emulator_client
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 ALERTS_TO_LIVE_RESPONSE = ROOT / "examples" / "alerts_to_live_response.py"
 
 
-def load(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up while it loads
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.anyio
-async def test_new_alerts_feed_the_pool_and_each_sensor_is_collected_once() -> None:
-    example = load(ALERTS_TO_LIVE_RESPONSE)
+async def test_new_alerts_feed_the_pool_and_each_sensor_is_collected_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    example = load_script(ALERTS_TO_LIVE_RESPONSE, monkeypatch)
     config = EmulatorConfig(
         seed=7, processes=2_000, devices=40, alerts=200, lr_activation=0.02, lr_command_delay=0.005
     )

@@ -3,7 +3,6 @@ command a user types, end to end — the README's first line runs the same scrip
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from cbasync.testing import ManualClock, ServerInfo, create_app
 from cbasync.testing.app import EmulatorApp
 from tests.clients import emulator_client
 from tests.cloud.test_auth_events import truth
+from tests.scripts import load_script
 
 from .conftest import configure_profile
 
@@ -31,13 +31,7 @@ SCRIPT = ROOT / "examples" / "demo.py"
 
 def _demo(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """examples/demo.py as a module (registered while the test runs: dataclasses need that)."""
-    spec = importlib.util.spec_from_file_location("cbasync_demo_under_test", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, module)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT, monkeypatch)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ and one as a script over loopback TLS."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from cbasync.testing.app import EmulatorApp
 from tests.clients import emulator_client
 from tests.cloud.test_auth_events import truth
 from tests.cloud.test_processes import finished
+from tests.scripts import load_script
 
 pytestmark = pytest.mark.anyio
 
@@ -30,17 +30,8 @@ EXAMPLES = ROOT / "examples" / "cloud"
 
 
 def example(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """``examples/cloud/<name>.py`` as ``python examples/cloud/<name>.py`` loads it (its own
-    ``_target`` first on the path)."""
-    monkeypatch.syspath_prepend(str(EXAMPLES))
-    monkeypatch.delitem(sys.modules, "_target", raising=False)
-    spec = importlib.util.spec_from_file_location(f"cloud_example_{name}", EXAMPLES / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, module)
-    spec.loader.exec_module(module)
-    return module
+    """``examples/cloud/<name>.py`` as ``python examples/cloud/<name>.py`` loads it."""
+    return load_script(EXAMPLES / f"{name}.py", monkeypatch)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ plain requests), and one as a script over loopback TLS."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from cbasync.response import CbResponseAPI
 from cbasync.testing import ManualClock, create_app
 from cbasync.testing.app import EmulatorApp
 from tests.clients import emulator_client
+from tests.scripts import load_script
 
 pytestmark = pytest.mark.anyio
 
@@ -28,15 +28,7 @@ EXAMPLES = ROOT / "examples" / "live_response"
 
 def example(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """``examples/live_response/<name>.py`` as a script loads it (its own ``_target`` first)."""
-    monkeypatch.syspath_prepend(str(EXAMPLES))
-    monkeypatch.delitem(sys.modules, "_target", raising=False)
-    spec = importlib.util.spec_from_file_location(f"lr_example_{name}", EXAMPLES / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, module)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(EXAMPLES / f"{name}.py", monkeypatch)
 
 
 @pytest.fixture

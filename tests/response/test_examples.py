@@ -4,7 +4,6 @@ and one script as a user runs it, over loopback TLS."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from cbasync.response import CbResponseAPI
 from cbasync.testing import EmulatorConfig, ManualClock, create_app
 from cbasync.testing.app import EmulatorApp
 from tests.clients import emulator_client
+from tests.scripts import load_script
 
 pytestmark = pytest.mark.anyio
 
@@ -30,15 +30,7 @@ EXAMPLES = ROOT / "examples" / "response"
 def example(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """``examples/response/<name>.py`` as ``python examples/response/<name>.py`` would load it
     (its directory first on the path, so ``_target`` is the EDR one)."""
-    monkeypatch.syspath_prepend(str(EXAMPLES))
-    monkeypatch.delitem(sys.modules, "_target", raising=False)
-    spec = importlib.util.spec_from_file_location(f"edr_example_{name}", EXAMPLES / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, module)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(EXAMPLES / f"{name}.py", monkeypatch)
 
 
 @pytest.fixture
